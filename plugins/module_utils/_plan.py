@@ -1,0 +1,156 @@
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The plan: a pure function of two trees and the manifest.
+
+**PRIVATE**: this module is internal to the s32s.sync collection.
+
+No I/O happens here: :func:`make_plan` is what check mode shows and what the
+executor applies. A path present on both sides is *unchanged* when it can be
+proven equal without reading it (same size, and the manifest says this
+product last wrote exactly this local file and this ETag), *updated* when
+the sizes differ or the content check said so, and otherwise put in
+``verify`` so that the caller can compare the local file with the ETag and
+plan again with ``checked`` filled in (issue 7, point 1).
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ._tree import Entry
+
+CREATE = "create"
+UPDATE = "update"
+DELETE = "delete"
+
+
+class Record(t.NamedTuple):
+    """What this product last saw in sync for one relpath (the manifest).
+
+    ``size`` bytes, ``mtime_ns`` / ``ctime_ns`` / ``ino`` of the local file,
+    ``etag`` of the object (no quotes, lower case).
+    """
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    ino: int
+    etag: str
+
+    def vouches_for(self, local: Entry, remote: Entry) -> bool:
+        """Whether this record proves ``local`` and ``remote`` hold the same bytes."""
+        return (self.size == local.size == remote.size and self.mtime_ns == local.mtime_ns
+                and self.ctime_ns == local.ctime_ns and self.ino == local.ino and self.etag == remote.etag)
+
+
+class Action(t.NamedTuple):
+    """One step of a plan.
+
+    ``kind`` is ``create``, ``update`` or ``delete``; ``size`` is the bytes
+    to transfer (the source size) or, for a delete, the size removed;
+    ``reason`` says why (``new``, ``size 10 -> 12``, ``content differs``...).
+    """
+
+    kind: str
+    relpath: str
+    size: int
+    reason: str
+
+
+class Plan:
+    """The full plan of one map.
+
+    :ivar actions: sorted by relpath; transfers and deletes together.
+    :ivar verify: relpaths whose content must be compared before planning again.
+    :ivar unchanged: relpaths proven equal (with the entries, for the manifest).
+    :ivar unchanged_bytes: their total size in bytes.
+    :ivar adopted: relpaths proven equal by a content check (manifest to update).
+    :ivar missing: listed ``files`` the source does not have.
+    :ivar kept: destination-only paths not deleted (``files`` map, ``delete: false``, protected).
+    """
+
+    def __init__(self) -> None:
+        self.actions: list[Action] = []
+        self.verify: list[str] = []
+        self.unchanged: list[str] = []
+        self.unchanged_bytes = 0
+        self.adopted: list[str] = []
+        self.missing: list[str] = []
+        self.kept: list[str] = []
+
+    def of_kind(self, kind: str) -> list[Action]:
+        """Return the actions of one kind, in relpath order."""
+        return [a for a in self.actions if a.kind == kind]
+
+    @property
+    def transfers(self) -> list[Action]:
+        """Create and update actions."""
+        return [a for a in self.actions if a.kind != DELETE]
+
+    @property
+    def deletes(self) -> list[Action]:
+        """Delete actions."""
+        return self.of_kind(DELETE)
+
+
+def make_plan(src: t.Mapping[str, Entry], dst: t.Mapping[str, Entry], *, local_side: str,
+              manifest: t.Optional[t.Mapping[str, Record]] = None,
+              checked: t.Optional[t.Mapping[str, bool]] = None,
+              delete: bool = True, files: t.Optional[t.Sequence[str]] = None,
+              protected: t.AbstractSet[str] = frozenset()) -> Plan:
+    """Compare two trees and return the :class:`Plan` that makes ``dst`` equal to ``src``.
+
+    :param src: relpath -> entry of the source side.
+    :param dst: relpath -> entry of the destination side.
+    :param local_side: ``'src'`` (push) or ``'dst'`` (pull): which side is the local directory.
+    :param manifest: relpath -> :class:`Record` of the last sync, or ``None``.
+    :param checked: relpath -> whether the local content matches the remote ETag
+        (results of the content check of ``verify``).
+    :param delete: plan deletions of destination-only paths.
+    :param files: a ``files`` map: only these relpaths are considered; no deletion.
+    :param protected: destination relpaths never to delete (skipped on the source).
+    """
+    manifest = manifest or {}
+    checked = checked or {}
+    plan = Plan()
+    if files is not None:
+        wanted = set(files)
+        plan.missing = sorted(wanted - set(src))
+        src = {p: src[p] for p in wanted if p in src}
+        dst = {p: dst[p] for p in wanted if p in dst}
+    actions = plan.actions
+    for relpath in sorted(set(src) | set(dst)):
+        s = src.get(relpath)
+        d = dst.get(relpath)
+        if d is None:
+            actions.append(Action(CREATE, relpath, t.cast(Entry, s).size, "new"))
+            continue
+        if s is None:
+            if files is not None or not delete or relpath in protected:
+                plan.kept.append(relpath)
+            else:
+                actions.append(Action(DELETE, relpath, max(d.size, 0), "not in source"))
+            continue
+        if s.size != d.size:
+            reason = "replaces a symlink" if d.size < 0 else f"size {d.size} -> {s.size}"
+            actions.append(Action(UPDATE, relpath, s.size, reason))
+            continue
+        local, remote = (s, d) if local_side == "src" else (d, s)
+        record = manifest.get(relpath)
+        if record is not None and record.vouches_for(local, remote):
+            plan.unchanged.append(relpath)
+            plan.unchanged_bytes += s.size
+        elif relpath in checked:
+            if checked[relpath]:
+                plan.unchanged.append(relpath)
+                plan.unchanged_bytes += s.size
+                plan.adopted.append(relpath)
+            else:
+                actions.append(Action(UPDATE, relpath, s.size, "content differs"))
+        else:
+            plan.verify.append(relpath)
+    return plan
+
+
+__all__ = ["Record", "Action", "Plan", "make_plan", "CREATE", "UPDATE", "DELETE"]

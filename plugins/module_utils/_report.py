@@ -1,0 +1,111 @@
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The report: map runs -> the task result, ``diff.prepared`` and warnings.
+
+**PRIVATE**: this module is internal to the s32s.sync collection.
+
+One return shape for every run (check mode, success, failure). Per-file
+lists appear only with ``list_files`` and are capped at ``list_files_max``
+per list, so that a 100,000-file run does not put megabytes into AWX.
+``diff.prepared`` has one line per action, like ``ansible.posix.synchronize``.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ._options import SyncOptions
+from ._paths import key_for, local_path
+from ._plan import CREATE, DELETE, UPDATE, Action
+from ._runner import PUSH, MapRun
+
+COUNTS = ("created", "updated", "deleted", "unchanged", "ignored", "skipped", "rejected", "failed")
+_KIND_TO_COUNT = {CREATE: "created", UPDATE: "updated", DELETE: "deleted"}
+
+
+def _target(run: MapRun, relpath: str) -> str:
+    m = run.map
+    if run.direction == PUSH:
+        return f"s3://{m.s3.bucket}/{key_for(m.s3.prefix, relpath)}"
+    return local_path(m.root, relpath)
+
+
+def _actions(run: MapRun, check_mode: bool) -> list[Action]:
+    if check_mode or run.applied is None:
+        return run.plan.actions if run.status != "refused" else []
+    return sorted(run.applied.done, key=lambda a: a.relpath)
+
+
+def diff_lines(run: MapRun, check_mode: bool) -> list[str]:
+    """One line per action: ``upload|download|update|delete <target> (<reason>, <bytes> bytes)``."""
+    verb = {CREATE: "upload" if run.direction == PUSH else "download", UPDATE: "update", DELETE: "delete"}
+    lines = []
+    for a in run.plan.actions if run.status != "refused" else []:
+        lines.append(f"[{run.map.name}] {verb[a.kind]} {_target(run, a.relpath)} ({a.reason}, {a.size} bytes)")
+    if run.applied is not None and not check_mode:
+        lines.extend(f"[{run.map.name}] delete {_target(run, d)}/ (empty directory)" for d in run.applied.dirs_removed)
+    return lines
+
+
+def map_result(run: MapRun, options: SyncOptions, check_mode: bool) -> dict[str, t.Any]:
+    """The result of one map: ``name``, ``s3``, ``root``, ``status``, counts,
+    bytes per kind, ``errors``, ``skipped``/``rejected`` details (capped), and
+    ``files`` with ``list_files``."""
+    counts = dict.fromkeys(COUNTS, 0)
+    size = {"created": 0, "updated": 0, "deleted": 0}
+    done = _actions(run, check_mode)
+    for a in done:
+        name = _KIND_TO_COUNT[a.kind]
+        counts[name] += 1
+        size[name] += a.size
+    counts["unchanged"] = len(run.plan.unchanged)
+    counts["ignored"] = run.src.ignored + run.dst.ignored
+    counts["skipped"] = len(run.src.skipped)
+    counts["rejected"] = len(run.src.rejected) + len(run.dst.rejected)
+    errors = list(run.src.errors)
+    if run.applied is not None:
+        errors += run.applied.failed
+    counts["failed"] = len(errors)
+    cap = options.list_files_max
+    result: dict[str, t.Any] = {
+        "name": run.map.name, "s3": str(run.map.s3), "root": run.map.root, "status": run.status,
+        **counts,
+        "bytes": {"created": size["created"], "updated": size["updated"], "deleted": size["deleted"],
+                  "unchanged": run.plan.unchanged_bytes},
+        "dirs_removed": len(run.applied.dirs_removed) if run.applied else 0,
+        "msg": run.error,
+        "errors": [{"path": p, "error": e} for p, e in errors[:cap]],
+        "skipped_paths": [{"path": p, "reason": r} for p, r in run.src.skipped[:cap]],
+        "rejected_paths": [{"path": p, "reason": r} for p, r in (run.src.rejected + run.dst.rejected)[:cap]],
+    }
+    if options.list_files:
+        result["files"] = {
+            kind: [a.relpath for a in done if _KIND_TO_COUNT[a.kind] == kind][:cap]
+            for kind in ("created", "updated", "deleted")}
+    return result
+
+
+def to_result(runs: t.Sequence[MapRun], options: SyncOptions, *, check_mode: bool,
+              diff: bool) -> dict[str, t.Any]:
+    """Return the task result: ``changed``, ``maps``, ``totals``, ``warnings``
+    and, with ``diff``, ``diff.prepared``."""
+    maps = [map_result(r, options, check_mode) for r in runs]
+    totals = {k: sum(m[k] for m in maps) for k in COUNTS}
+    totals["bytes"] = {k: sum(m["bytes"][k] for m in maps) for k in ("created", "updated", "deleted", "unchanged")}
+    changed = any(m["created"] or m["updated"] or m["deleted"] or m["dirs_removed"] for m in maps)
+    warnings = []
+    for r in runs:
+        warnings.extend(r.warnings)
+        for p, reason in (r.src.rejected + r.dst.rejected)[:20]:
+            warnings.append(f"map '{r.map.name}': skipped {p!r}: {reason}")
+        for p, reason in r.src.skipped[:20]:
+            warnings.append(f"map '{r.map.name}': skipped {p!r}: {reason}")
+    result: dict[str, t.Any] = {"changed": changed, "maps": maps, "totals": totals, "warnings": warnings}
+    if diff:
+        lines = [line for r in runs for line in diff_lines(r, check_mode)]
+        result["diff"] = {"prepared": "\n".join(lines) + ("\n" if lines else "")}
+    return result
+
+
+__all__ = ["to_result", "map_result", "diff_lines", "COUNTS"]
