@@ -1,0 +1,78 @@
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Argument specs of the s32s.sync modules (the AWS connection options come
+from ``AnsibleAWSModule``; these are the sync options).
+
+**PRIVATE**: this module is internal to the s32s.sync collection.
+The options are documented in ``plugins/doc_fragments/common.py`` and in
+each module's DOCUMENTATION.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ._manifest import DEFAULT_STATE_DIR
+from ._options import DEFAULT_MAX_DELETE
+from ._tree import FOLLOW_CHOICES, FOLLOW_INSIDE_ROOT
+
+_CHECKSUM_CHOICES = ["when_supported", "when_required"]
+
+
+def common_argument_spec() -> dict[str, t.Any]:
+    """Options shared by ``s32s_push`` and ``s32s_pull``."""
+    return dict(
+        maps_s3_path=dict(type="str"),
+        maps_file=dict(type="path"),
+        maps=dict(type="list", elements="dict"),
+        s3=dict(type="str"),
+        ignore=dict(type="list", elements="str"),
+        files=dict(type="list", elements="str"),
+        names=dict(type="list", elements="str"),
+        delete=dict(type="bool", default=True),
+        max_delete=dict(type="str", default=DEFAULT_MAX_DELETE),
+        allow_empty_source=dict(type="bool", default=False),
+        allow_bare_bucket=dict(type="bool", default=False),
+        concurrency=dict(type="int", default=8),
+        list_files=dict(type="bool", default=False),
+        state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
+        use_manifest=dict(type="bool", default=True),
+        addressing_style=dict(type="str", default="auto", choices=["auto", "path", "virtual"]),
+        request_checksum_calculation=dict(type="str", default="when_required", choices=_CHECKSUM_CHOICES),
+        response_checksum_validation=dict(type="str", default="when_required", choices=_CHECKSUM_CHOICES),
+        max_attempts=dict(type="int", default=5),
+    )
+
+
+def push_argument_spec() -> dict[str, t.Any]:
+    """Options of ``s32s_push``."""
+    spec = common_argument_spec()
+    spec.update(
+        src=dict(type="path"),
+        follow_symlinks=dict(type="str", default=FOLLOW_INSIDE_ROOT, choices=list(FOLLOW_CHOICES)),
+    )
+    return spec
+
+
+def pull_argument_spec() -> dict[str, t.Any]:
+    """Options of ``s32s_pull``."""
+    spec = common_argument_spec()
+    spec.update(
+        dest=dict(type="path"),
+        owner=dict(type="str"),
+        group=dict(type="str"),
+        mode=dict(type="raw"),
+        directory_mode=dict(type="raw"),
+    )
+    return spec
+
+
+#: ``AnsibleAWSModule`` keyword arguments shared by both modules.
+MODULE_KWARGS: dict[str, t.Any] = dict(
+    supports_check_mode=True,
+    mutually_exclusive=[["maps_s3_path", "maps_file", "maps", "s3"]],
+    required_one_of=[["maps_s3_path", "maps_file", "maps", "s3"]],
+)
+
+__all__ = ["common_argument_spec", "push_argument_spec", "pull_argument_spec", "MODULE_KWARGS"]

@@ -1,0 +1,174 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: s32s_pull
+short_description: Download S3 prefixes into local directories as S32S maps describe (the SLAVE side)
+version_added: 0.1.0
+description:
+  - Makes local directories of the managed host (the C(slave) of each S32S map) equal to S3 prefixes,
+    by downloading what is new or changed and deleting what the prefix no longer has. Nothing is wiped first.
+  - Each file is written to a temporary file in its target directory, checked (size, and MD5 where the ETag is one),
+    then renamed into place; readers see the old file or the new one, never a partial one.
+  - The whole plan is computed and checked before the first change; check mode shows it with O(ignore)d,
+    unchanged and deleted paths counted, and C(--diff) lists every action.
+  - A location C(bucket/site) always means C(site/): C(site-old/) and C(site.json) are never touched.
+  - A second run with nothing changed sends only the listing requests, no PUT, HEAD or GET per object, and
+    hashes no unchanged file (thanks to the manifest in O(state_dir)); a same-size edit is still detected,
+    even when the file's mtime was put back.
+author:
+  - s32s.sync developers
+options:
+  dest:
+    description:
+      - The local directory of the single map given by O(s3) (the map's C(slave)). Created when missing.
+    type: path
+  owner:
+    description:
+      - Name (or uid) of the user that should own the files written, as in M(ansible.builtin.copy).
+    type: str
+  group:
+    description:
+      - Name (or gid) of the group that should own the files written.
+    type: str
+  mode:
+    description:
+      - Permissions of the files written, as an octal string like V('0644').
+      - By default a new file gets C(0666) less the umask and an updated file keeps its mode.
+    type: raw
+  directory_mode:
+    description:
+      - Permissions of the directories created, as an octal string like V('0755').
+    type: raw
+extends_documentation_fragment:
+  - s32s.sync.common
+  - s32s.sync.attributes
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+notes:
+  - Symlinks inside the destination are never followed to write or delete; a write or delete below a
+    symlinked directory fails for that path.
+  - Keys that could escape the destination (C(..) segments, a leading C(/), C(//), backslashes, control
+    characters) are skipped with a warning and reported as C(rejected).
+  - Deletions run only after every download of the map succeeded; directories left empty are removed.
+  - Leftover temporary files (C(.s32s-tmp-*)) of an interrupted run are removed by the next run.
+seealso:
+  - module: s32s.sync.s32s_push
+  - module: amazon.aws.s3_object
+  - module: community.aws.s3_sync
+"""
+
+EXAMPLES = r"""
+- name: Deploy every map of the S32S map files kept on S3
+  s32s.sync.s32s_pull:
+    maps_s3_path: s3://example-bucket/spam/foo/maps
+    region: us-east-1
+  notify: s32s_pull changed
+
+- name: Deploy one map, files owned by the web server
+  s32s.sync.s32s_pull:
+    maps_file: /etc/s32s/maps.json
+    names: [PROJECT 1]
+    owner: www-data
+    group: www-data
+    mode: "0644"
+    directory_mode: "0755"
+
+- name: Deploy a prefix without any map file, from an S3-compatible store
+  s32s.sync.s32s_pull:
+    s3: example-bucket/www/site
+    dest: /var/www/html
+    endpoint_url: https://s3.example.com
+    addressing_style: path
+  register: deployed
+
+- name: Deletion preview (or run the play with --check --diff)
+  s32s.sync.s32s_pull:
+    s3: example-bucket/www/site
+    dest: /var/www/html
+  check_mode: true
+  diff: true
+"""
+
+RETURN = r"""
+changed:
+  description: Whether anything was (or, in check mode, would be) downloaded or deleted.
+  returned: always
+  type: bool
+maps:
+  description: One result per map, in the order they ran (sorted by name).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name: {description: The map name., type: str, returned: always}
+    s3: {description: The S3 location, as C(s3://bucket/prefix/)., type: str, returned: always}
+    root: {description: The local directory., type: str, returned: always}
+    status:
+      description: V(ok), V(planned) (check mode), V(failed) (something failed while applying) or V(refused)
+        (it could not be planned, or the safety gate said no; nothing was changed).
+      type: str
+      returned: always
+    created: {description: Files downloaded for the first time., type: int, returned: always}
+    updated: {description: Files downloaded again because they changed., type: int, returned: always}
+    deleted: {description: Local files deleted., type: int, returned: always}
+    unchanged: {description: Files already in sync., type: int, returned: always}
+    ignored: {description: Paths matched by ignore rules (directories count once)., type: int, returned: always}
+    skipped: {description: Source paths not transferred., type: int, returned: always}
+    rejected: {description: Paths with unsafe names, left alone., type: int, returned: always}
+    failed: {description: Paths that could not be downloaded or deleted., type: int, returned: always}
+    bytes: {description: Bytes created, updated, deleted and unchanged., type: dict, returned: always}
+    dirs_removed: {description: Directories removed (pull only)., type: int, returned: always}
+    msg: {description: Why the map failed or was refused., type: str, returned: always}
+    errors: {description: The failed paths with their errors (at most 1000)., type: list, elements: dict, returned: always}
+    skipped_paths: {description: The skipped paths with the reason (at most 1000)., type: list, elements: dict, returned: always}
+    rejected_paths: {description: The rejected paths with the reason (at most 1000)., type: list, elements: dict, returned: always}
+    files:
+      description: Relative paths C(created), C(updated) and C(deleted) (at most 1000 each).
+      type: dict
+      returned: when O(list_files=true)
+  sample:
+    - name: site
+      s3: s3://example-bucket/www/site/
+      root: /srv/www/site
+      status: ok
+      created: 2
+      updated: 1
+      deleted: 1
+      unchanged: 120
+      ignored: 3
+      skipped: 0
+      rejected: 0
+      failed: 0
+      bytes: {created: 2048, updated: 512, deleted: 100, unchanged: 1048576}
+      dirs_removed: 0
+      msg: ""
+      errors: []
+      skipped_paths: []
+      rejected_paths: []
+totals:
+  description: The counts of every map added up, with the same keys as a map's counts and C(bytes).
+  returned: always
+  type: dict
+  sample: {created: 2, updated: 1, deleted: 1, unchanged: 120, ignored: 3, skipped: 0, rejected: 0, failed: 0,
+           bytes: {created: 2048, updated: 512, deleted: 100, unchanged: 1048576}}
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.s32s.sync.plugins.module_utils._argspec import MODULE_KWARGS, pull_argument_spec
+from ansible_collections.s32s.sync.plugins.module_utils._glue import PULL, run_module
+
+
+def main() -> None:
+    """Entry point of s32s_pull."""
+    module = AnsibleAWSModule(argument_spec=pull_argument_spec(), **MODULE_KWARGS)
+    run_module(module, PULL)
+
+
+if __name__ == "__main__":
+    main()

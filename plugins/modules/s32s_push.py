@@ -1,0 +1,161 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: s32s_push
+short_description: Upload local directories to S3 as S32S maps describe (the MASTER side)
+version_added: 0.1.0
+description:
+  - Makes S3 prefixes equal to local directories of the managed host (the C(master) of each S32S map),
+    by uploading what is new or changed and deleting what the directory no longer has. Nothing is wiped first.
+  - The whole plan is computed and checked before the first change; check mode shows it with O(ignore)d,
+    unchanged and deleted paths counted, and C(--diff) lists every action.
+  - A location C(bucket/site) always means C(site/): C(site-old/) and C(site.json) are never touched.
+  - A second run with nothing changed sends only the listing requests, no PUT, HEAD or GET per object, and
+    hashes no unchanged file (thanks to the manifest in O(state_dir)); a same-size edit is still detected,
+    even when the file's mtime was put back.
+author:
+  - s32s.sync developers
+options:
+  src:
+    description:
+      - The local directory of the single map given by O(s3) (the map's C(master)).
+    type: path
+  follow_symlinks:
+    description:
+      - Which symlinks in the source directory are followed.
+      - V(inside_root) follows links whose target resolves inside the map's root and skips (and reports) the others.
+      - V(always) follows every link; V(never) skips every link.
+      - Broken links are always skipped and reported; a skipped path is never deleted on S3.
+    type: str
+    default: inside_root
+    choices: [inside_root, always, never]
+extends_documentation_fragment:
+  - s32s.sync.common
+  - s32s.sync.attributes
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+notes:
+  - FIFOs, sockets and devices in the source are skipped and reported, never opened.
+  - Files of 8 MiB or more are uploaded as multipart in parts of 8 MiB (doubled until at most 10,000 parts),
+    so their ETags can be recomputed locally.
+  - Deletions use DeleteObjects, 1,000 keys a request, and run only after every upload of the map succeeded.
+seealso:
+  - module: s32s.sync.s32s_pull
+  - module: amazon.aws.s3_object
+  - module: community.aws.s3_sync
+"""
+
+EXAMPLES = r"""
+- name: Publish every map of the S32S map files kept on S3
+  s32s.sync.s32s_push:
+    maps_s3_path: s3://example-bucket/spam/foo/maps
+    region: us-east-1
+
+- name: Publish one map of a local map file, keeping deleted files on S3
+  s32s.sync.s32s_push:
+    maps_file: /etc/s32s/maps.json
+    names: [PROJECT 1]
+    delete: false
+
+- name: Publish a directory without any map file, against an S3-compatible store
+  s32s.sync.s32s_push:
+    s3: example-bucket/www/site
+    src: /srv/www/site
+    ignore: ["*__pycache__*", ".*"]
+    endpoint_url: https://s3.example.com
+    addressing_style: path
+  register: published
+
+- name: Preview what a push would delete (run with --check --diff)
+  s32s.sync.s32s_push:
+    maps:
+      - name: site
+        s3: example-bucket/www/site
+        master: /srv/www/site
+    max_delete: 10
+  check_mode: true
+"""
+
+RETURN = r"""
+changed:
+  description: Whether anything was (or, in check mode, would be) uploaded or deleted.
+  returned: always
+  type: bool
+maps:
+  description: One result per map, in the order they ran (sorted by name).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name: {description: The map name., type: str, returned: always}
+    s3: {description: The S3 location, as C(s3://bucket/prefix/)., type: str, returned: always}
+    root: {description: The local directory., type: str, returned: always}
+    status:
+      description: V(ok), V(planned) (check mode), V(failed) (something failed while applying) or V(refused)
+        (it could not be planned, or the safety gate said no; nothing was changed).
+      type: str
+      returned: always
+    created: {description: Files uploaded for the first time., type: int, returned: always}
+    updated: {description: Files uploaded again because they changed., type: int, returned: always}
+    deleted: {description: Objects deleted., type: int, returned: always}
+    unchanged: {description: Files already in sync., type: int, returned: always}
+    ignored: {description: Paths matched by ignore rules (directories count once)., type: int, returned: always}
+    skipped: {description: Source paths not transferred (special files, symlinks by policy)., type: int, returned: always}
+    rejected: {description: Paths with unsafe names, left alone., type: int, returned: always}
+    failed: {description: Paths that could not be read, uploaded or deleted., type: int, returned: always}
+    bytes: {description: Bytes created, updated, deleted and unchanged., type: dict, returned: always}
+    dirs_removed: {description: Directories removed (pull only)., type: int, returned: always}
+    msg: {description: Why the map failed or was refused., type: str, returned: always}
+    errors: {description: The failed paths with their errors (at most 1000)., type: list, elements: dict, returned: always}
+    skipped_paths: {description: The skipped paths with the reason (at most 1000)., type: list, elements: dict, returned: always}
+    rejected_paths: {description: The rejected paths with the reason (at most 1000)., type: list, elements: dict, returned: always}
+    files:
+      description: Relative paths C(created), C(updated) and C(deleted) (at most 1000 each).
+      type: dict
+      returned: when O(list_files=true)
+  sample:
+    - name: site
+      s3: s3://example-bucket/www/site/
+      root: /srv/www/site
+      status: ok
+      created: 2
+      updated: 1
+      deleted: 1
+      unchanged: 120
+      ignored: 3
+      skipped: 0
+      rejected: 0
+      failed: 0
+      bytes: {created: 2048, updated: 512, deleted: 100, unchanged: 1048576}
+      dirs_removed: 0
+      msg: ""
+      errors: []
+      skipped_paths: []
+      rejected_paths: []
+totals:
+  description: The counts of every map added up, with the same keys as a map's counts and C(bytes).
+  returned: always
+  type: dict
+  sample: {created: 2, updated: 1, deleted: 1, unchanged: 120, ignored: 3, skipped: 0, rejected: 0, failed: 0,
+           bytes: {created: 2048, updated: 512, deleted: 100, unchanged: 1048576}}
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.s32s.sync.plugins.module_utils._argspec import MODULE_KWARGS, push_argument_spec
+from ansible_collections.s32s.sync.plugins.module_utils._glue import PUSH, run_module
+
+
+def main() -> None:
+    """Entry point of s32s_push."""
+    module = AnsibleAWSModule(argument_spec=push_argument_spec(), **MODULE_KWARGS)
+    run_module(module, PUSH)
+
+
+if __name__ == "__main__":
+    main()
