@@ -1,0 +1,104 @@
+# Build and test entry points for the s32s.sync collection (GNU make).
+#
+#   make test         venv + collpath, then unit, integration, sanity, lint (stops at the first failure)
+#   make venv         .venv from requirements-dev.txt, plus ansible-test's offline pip bootstrap
+#   make collpath     .collections/ansible_collections/{s32s/sync -> repo, amazon/aws, community/aws}
+#   make unit | integration | sanity | lint | build
+#
+# Never put a trailing "# comment" after a variable value: make keeps the blanks.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+PYTHON ?= python3
+VENV ?= $(CURDIR)/.venv
+BIN := $(VENV)/bin
+COLL := $(CURDIR)/.collections
+ANSIBLE_BUNDLE ?= 12.3.0
+BUNDLED_COLLECTIONS ?= amazon/aws community/aws
+PIP_BOOTSTRAP_VERSION ?= 24.2
+TEST_CACHE := $(HOME)/.ansible/test/cache
+PIP_SHIM := $(TEST_CACHE)/get_pip_$(subst .,_,$(PIP_BOOTSTRAP_VERSION)).py
+# ansible-test needs a real copy OUTSIDE the git work tree; one per checkout.
+TMPBASE := $(or $(TMPDIR),/tmp)
+AC_TMP ?= $(TMPBASE)/s32s-sync-ac-$(shell printf '%s' '$(CURDIR)' | cksum | cut -d' ' -f1)
+AC_COLL := $(AC_TMP)/ansible_collections/s32s/sync
+SANITY_ARGS ?= --venv --python 3.11
+PYTEST_ARGS ?=
+DIST := $(CURDIR)/tests/output/dist
+
+export ANSIBLE_COLLECTIONS_PATH := $(COLL)
+export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
+export PATH := $(BIN):$(PATH)
+
+.PHONY: test venv collpath unit integration sanity lint build shellcheck clean
+
+test: venv collpath
+	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory integration
+	$(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory lint
+
+# --- virtualenv ------------------------------------------------------------
+venv: $(VENV)/.s32s-requirements.stamp $(PIP_SHIM)
+
+$(VENV)/.s32s-requirements.stamp: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -U pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+# ansible-test bootstraps pip from ci-files.testing.ansible.com (unreachable): cache a shim + wheel.
+$(PIP_SHIM): scripts/get_pip_shim.py $(VENV)/.s32s-requirements.stamp
+	mkdir -p $(TEST_CACHE)
+	$(BIN)/python -m pip download -q --no-deps -d $(TEST_CACHE) pip==$(PIP_BOOTSTRAP_VERSION)
+	cp scripts/get_pip_shim.py $@
+
+# --- collections path ------------------------------------------------------
+collpath: $(COLL)/.bundle-$(ANSIBLE_BUNDLE).stamp
+	mkdir -p $(COLL)/ansible_collections/s32s
+	ln -sfn ../../.. $(COLL)/ansible_collections/s32s/sync
+
+$(COLL)/.bundle-$(ANSIBLE_BUNDLE).stamp: scripts/extract_colls.py | $(VENV)/.s32s-requirements.stamp
+	mkdir -p $(COLL)
+	rm -f $(COLL)/.bundle-*.stamp
+	$(BIN)/python scripts/extract_colls.py --ansible-version $(ANSIBLE_BUNDLE) --dest $(COLL) $(BUNDLED_COLLECTIONS)
+	touch $@
+
+# --- tests -------------------------------------------------------------------
+unit: venv collpath
+	$(BIN)/python -m pytest -q tests/unit $(PYTEST_ARGS)
+
+integration: venv collpath
+	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
+
+sanity: venv collpath shellcheck
+	rm -rf $(AC_TMP)
+	$(BIN)/python scripts/stage_collection.py $(AC_COLL)
+	mkdir -p $(AC_TMP)/ansible_collections/amazon
+	ln -s $(COLL)/ansible_collections/amazon/aws $(AC_TMP)/ansible_collections/amazon/aws
+	cd $(AC_COLL) && $(BIN)/ansible-test sanity $(SANITY_ARGS)
+
+# Best effort: ansible-test skips its shellcheck test (with a warning) when the tool is missing.
+shellcheck:
+	@if ! command -v shellcheck >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing shellcheck (apt-get)"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck >/dev/null 2>&1 \
+	      || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q shellcheck >/dev/null 2>&1; } \
+	      || echo "WARNING: could not install shellcheck; sanity will skip it"; \
+	  else \
+	    echo "WARNING: shellcheck not found; sanity will skip it"; \
+	  fi; \
+	fi
+
+lint: venv collpath
+	$(BIN)/ansible-lint --offline
+
+build: venv
+	mkdir -p $(DIST)
+	$(BIN)/ansible-galaxy collection build --force --output-path $(DIST)
+
+clean:
+	rm -rf $(COLL) $(AC_TMP) tests/output .pytest_cache
