@@ -1,0 +1,60 @@
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Shared fixtures: real S3 servers (see tests/s3servers.py) and an environment for ansible CLIs."""
+
+import os
+import sys
+
+import pytest
+
+from s3servers import SERVER_NAMES, S3Endpoint, ServerPool
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope='session')
+def s3_servers(tmp_path_factory):
+    """Session-wide :class:`s3servers.ServerPool`; servers start on first use, stop at session end."""
+    pool = ServerPool(tmp_path_factory.mktemp)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+def _endpoint(pool, name):
+    server = pool.get(name)
+    endpoint = S3Endpoint(server)
+    endpoint.bucket = endpoint.create_bucket()
+    try:
+        yield endpoint
+    finally:
+        server.proxy.clear_faults()
+
+
+@pytest.fixture(params=SERVER_NAMES)
+def s3(request, s3_servers):  # pylint: disable=redefined-outer-name
+    """An :class:`s3servers.S3Endpoint` with a fresh bucket; the test runs once per server."""
+    yield from _endpoint(s3_servers, request.param)
+
+
+@pytest.fixture
+def moto_s3(s3_servers):  # pylint: disable=redefined-outer-name
+    """Like ``s3``, moto only (no auth, in-memory)."""
+    yield from _endpoint(s3_servers, 'moto')
+
+
+@pytest.fixture
+def rclone_s3(s3_servers):  # pylint: disable=redefined-outer-name
+    """Like ``s3``, rclone only (auth enforced, files in ``data_dir``)."""
+    yield from _endpoint(s3_servers, 'rclone')
+
+
+@pytest.fixture(scope='session')
+def ansible_env():
+    """os.environ plus what ansible-playbook needs to find this collection and the venv's boto3."""
+    env = dict(os.environ)
+    env['ANSIBLE_COLLECTIONS_PATH'] = os.path.join(REPO_ROOT, '.collections')
+    env['ANSIBLE_PYTHON_INTERPRETER'] = sys.executable
+    env['PATH'] = os.path.dirname(sys.executable) + os.pathsep + env.get('PATH', '')
+    return env
