@@ -57,7 +57,7 @@ def parse_budget(value: t.Any) -> Budget:
     if isinstance(value, bool):
         raise ConfigError(f"max_delete must be a count, a percentage like '25%' or 'unlimited', got {value!r}")
     text = str(value).strip().lower()
-    if text in ("unlimited", "-1", "none"):
+    if text in ("unlimited", "-1"):
         return Budget()
     m = _BUDGET_RE.match(text)
     if not m:
