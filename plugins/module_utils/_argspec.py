@@ -68,6 +68,38 @@ def pull_argument_spec() -> dict[str, t.Any]:
     return spec
 
 
+#: Connection options a replication destination may set for itself
+#: (unset ones are inherited from the module's own options).
+DEST_CONNECTION_OPTIONS = dict(
+    endpoint_url=dict(type="str"),
+    access_key=dict(type="str", no_log=False),
+    secret_key=dict(type="str", no_log=True),
+    session_token=dict(type="str", no_log=True),
+    profile=dict(type="str"),
+    region=dict(type="str"),
+    validate_certs=dict(type="bool"),
+    aws_ca_bundle=dict(type="path"),
+    addressing_style=dict(type="str", choices=["auto", "path", "virtual"]),
+    request_checksum_calculation=dict(type="str", choices=_CHECKSUM_CHOICES),
+    response_checksum_validation=dict(type="str", choices=_CHECKSUM_CHOICES),
+)
+
+
+def replicate_argument_spec() -> dict[str, t.Any]:
+    """Options of ``s32s_replicate``."""
+    spec = common_argument_spec()
+    for name in ("maps_s3_path", "maps_file", "maps", "s3", "files", "names"):
+        del spec[name]
+    spec["delete"]["default"] = False
+    spec.update(
+        src=dict(type="str", required=True),
+        dest=dict(type="list", elements="dict", required=True,
+                  options=dict(s3=dict(type="str", required=True), name=dict(type="str"), **DEST_CONNECTION_OPTIONS)),
+        keys=dict(type="list", elements="str", no_log=False),
+    )
+    return spec
+
+
 #: ``AnsibleAWSModule`` keyword arguments shared by both modules.
 MODULE_KWARGS: dict[str, t.Any] = dict(
     supports_check_mode=True,
@@ -75,4 +107,5 @@ MODULE_KWARGS: dict[str, t.Any] = dict(
     required_one_of=[["maps_s3_path", "maps_file", "maps", "s3"]],
 )
 
-__all__ = ["common_argument_spec", "push_argument_spec", "pull_argument_spec", "MODULE_KWARGS"]
+__all__ = ["common_argument_spec", "push_argument_spec", "pull_argument_spec", "replicate_argument_spec",
+           "DEST_CONNECTION_OPTIONS", "MODULE_KWARGS"]

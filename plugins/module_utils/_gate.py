@@ -50,9 +50,10 @@ def check_plan(plan: Plan, sync_map: SyncMap, src: Tree, dst: Tree, options: Syn
         key = key_for(location.prefix, action.relpath)
         if not key.startswith(list_prefix):
             raise SafetyError(f"map '{name}': key {key!r} is outside s3://{location.bucket}/{list_prefix}")
-        path = local_path(sync_map.root, action.relpath)
-        if not is_within(sync_map.root, os.path.normpath(path)) or path == sync_map.root:
-            raise SafetyError(f"map '{name}': path {path!r} is outside the root {sync_map.root}")
+        if sync_map.root:  # '' for S3-to-S3 replication: no local side
+            path = local_path(sync_map.root, action.relpath)
+            if not is_within(sync_map.root, os.path.normpath(path)) or path == sync_map.root:
+                raise SafetyError(f"map '{name}': path {path!r} is outside the root {sync_map.root}")
     if not deletes:
         return
     count = len(deletes)

@@ -30,6 +30,10 @@ VERSION = 1
 DEFAULT_STATE_DIR = "~/.cache/s32s.sync"
 
 
+def _record(r: list[t.Any]) -> Record:
+    return Record(int(r[0]), int(r[1]), int(r[2]), int(r[3]), str(r[4]))
+
+
 def manifest_path(state_dir: str, direction: str, endpoint: str, bucket: str, prefix: str, root: str) -> str:
     """Return the manifest file path for one map run (a hash of its identity)."""
     ident = "\0".join((direction, endpoint, bucket, prefix, os.path.realpath(root)))
@@ -37,20 +41,23 @@ def manifest_path(state_dir: str, direction: str, endpoint: str, bucket: str, pr
     return os.path.join(os.path.expanduser(state_dir), f"{direction}-{digest}.json")
 
 
-def load(path: str) -> dict[str, Record]:
-    """Read a manifest; any problem (missing, corrupt, other version) gives ``{}``."""
+def load(path: str, factory: t.Callable[[list[t.Any]], t.Any] = _record) -> dict[str, t.Any]:
+    """Read a manifest; any problem (missing, corrupt, other version) gives ``{}``.
+
+    :param factory: turns one stored list into a record (default: a push/pull
+        :class:`Record`; replication stores ``[src_etag, dst_etag]``).
+    """
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
         if data.get("version") != VERSION:
             return {}
-        return {rel: Record(int(r[0]), int(r[1]), int(r[2]), int(r[3]), str(r[4]))
-                for rel, r in data["records"].items()}
+        return {rel: factory(r) for rel, r in data["records"].items()}
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
         return {}
 
 
-def save(path: str, records: t.Mapping[str, Record], about: t.Mapping[str, str]) -> None:
+def save(path: str, records: t.Mapping[str, t.Sequence[t.Any]], about: t.Mapping[str, str]) -> None:
     """Write a manifest atomically (temporary file + rename, mode 0600).
 
     :param about: a few descriptive strings (map name, location, root) for humans.

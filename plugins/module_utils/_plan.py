@@ -153,4 +153,68 @@ def make_plan(src: t.Mapping[str, Entry], dst: t.Mapping[str, Entry], *, local_s
     return plan
 
 
-__all__ = ["Record", "Action", "Plan", "make_plan", "CREATE", "UPDATE", "DELETE"]
+class ReplicaRecord(t.NamedTuple):
+    """What this product last copied for one relpath between two stores:
+    the source ETag it read and the destination ETag it got (both normalised)."""
+
+    src_etag: str
+    dst_etag: str
+
+
+def _etags_comparable(a: str, b: str) -> bool:
+    """Two ETags say something about equal content only when both are plain
+    MD5s, or both are multipart ETags (same part size is then likely)."""
+    return ("-" in a) == ("-" in b) and bool(a) and bool(b)
+
+
+def make_replica_plan(src: t.Mapping[str, Entry], dst: t.Mapping[str, Entry], *,
+                      records: t.Optional[t.Mapping[str, ReplicaRecord]] = None,
+                      delete: bool = False, protected: t.AbstractSet[str] = frozenset(),
+                      only: t.Optional[t.AbstractSet[str]] = None) -> Plan:
+    """Plan an S3-to-S3 replication that makes ``dst`` equal to ``src`` (issue 6).
+
+    A path on both sides is unchanged when the sizes are equal and either
+    the ETags are equal, or the ``records`` of this product's last copy say
+    that exactly this source ETag gave exactly this destination ETag (stores
+    whose ETags are not MD5s, or multipart ETags of other part sizes). ETags
+    that differ and are comparable (both MD5, or both multipart) mean an
+    update; ETags that are not comparable and have no record also mean an
+    update ("ETags not comparable"), which costs a copy, never a wrong result.
+
+    :param only: a targeted run: just these relpaths are considered
+        (a relpath in ``only`` missing from ``src`` is deleted when ``delete``).
+    """
+    records = records or {}
+    plan = Plan()
+    paths = set(src) | set(dst)
+    if only is not None:
+        paths &= set(only)
+    for relpath in sorted(paths):
+        s = src.get(relpath)
+        d = dst.get(relpath)
+        if d is None:
+            plan.actions.append(Action(CREATE, relpath, t.cast(Entry, s).size, "new"))
+            continue
+        if s is None:
+            if not delete or relpath in protected:
+                plan.kept.append(relpath)
+            else:
+                plan.actions.append(Action(DELETE, relpath, d.size, "not in source"))
+            continue
+        if s.size != d.size:
+            plan.actions.append(Action(UPDATE, relpath, s.size, f"size {d.size} -> {s.size}"))
+            continue
+        s_etag, d_etag = s.etag or "", d.etag or ""
+        record = records.get(relpath)
+        if (s_etag and s_etag == d_etag) or (record is not None and record == (s_etag, d_etag)):
+            plan.unchanged.append(relpath)
+            plan.unchanged_bytes += s.size
+        elif _etags_comparable(s_etag, d_etag):
+            plan.actions.append(Action(UPDATE, relpath, s.size, "content differs"))
+        else:
+            plan.actions.append(Action(UPDATE, relpath, s.size, "ETags not comparable"))
+    return plan
+
+
+__all__ = ["Record", "ReplicaRecord", "Action", "Plan", "make_plan", "make_replica_plan",
+           "CREATE", "UPDATE", "DELETE"]

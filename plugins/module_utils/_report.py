@@ -18,7 +18,7 @@ import typing as t
 from ._options import SyncOptions
 from ._paths import key_for, local_path
 from ._plan import CREATE, DELETE, UPDATE, Action
-from ._runner import PUSH, MapRun
+from ._runner import PULL, PUSH, MapRun
 
 COUNTS = ("created", "updated", "deleted", "unchanged", "ignored", "skipped", "rejected", "failed")
 _KIND_TO_COUNT = {CREATE: "created", UPDATE: "updated", DELETE: "deleted"}
@@ -26,9 +26,9 @@ _KIND_TO_COUNT = {CREATE: "created", UPDATE: "updated", DELETE: "deleted"}
 
 def _target(run: MapRun, relpath: str) -> str:
     m = run.map
-    if run.direction == PUSH:
-        return f"s3://{m.s3.bucket}/{key_for(m.s3.prefix, relpath)}"
-    return local_path(m.root, relpath)
+    if run.direction == PULL:
+        return local_path(m.root, relpath)
+    return f"s3://{m.s3.bucket}/{key_for(m.s3.prefix, relpath)}"
 
 
 def _actions(run: MapRun, check_mode: bool) -> list[Action]:
@@ -39,7 +39,8 @@ def _actions(run: MapRun, check_mode: bool) -> list[Action]:
 
 def diff_lines(run: MapRun, check_mode: bool) -> list[str]:
     """One line per action: ``upload|download|update|delete <target> (<reason>, <bytes> bytes)``."""
-    verb = {CREATE: "upload" if run.direction == PUSH else "download", UPDATE: "update", DELETE: "delete"}
+    verb = {CREATE: {PUSH: "upload", PULL: "download"}.get(run.direction, "copy"), UPDATE: "update",
+            DELETE: "delete"}
     lines = []
     for a in run.plan.actions if run.status != "refused" else []:
         lines.append(f"[{run.map.name}] {verb[a.kind]} {_target(run, a.relpath)} ({a.reason}, {a.size} bytes)")
