@@ -117,10 +117,11 @@ def walk_local(root: str, ignore: IgnoreRules, follow_symlinks: str = FOLLOW_INS
         raise ConfigError(f"local directory {root} cannot be read: {e.strerror}") from None
     if not stat.S_ISDIR(st.st_mode):
         raise ConfigError(f"local path {root} is not a directory")
-    visited = {(st.st_dev, st.st_ino)}
-    stack = [("", real_root)]
+    # A loop is a directory that is one of its own ancestors; two names for
+    # one directory (a link beside its target) are not a loop.
+    stack = [("", real_root, frozenset({(st.st_dev, st.st_ino)}))]
     while stack:
-        rel_dir, abs_dir = stack.pop()
+        rel_dir, abs_dir, ancestors = stack.pop()
         try:
             with os.scandir(abs_dir) as it:
                 items = list(it)
@@ -161,12 +162,11 @@ def walk_local(root: str, ignore: IgnoreRules, follow_symlinks: str = FOLLOW_INS
             mode = st.st_mode
             if stat.S_ISDIR(mode):
                 key = (st.st_dev, st.st_ino)
-                if key in visited:
+                if key in ancestors:
                     tree.skipped.append((relpath, "directory loop"))
                     continue
-                visited.add(key)
                 tree.dirs.add(relpath)
-                stack.append((relpath, item.path))
+                stack.append((relpath, item.path, ancestors | {key}))
             elif stat.S_ISREG(mode):
                 tree.entries[relpath] = Entry(relpath, st.st_size, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
             else:
