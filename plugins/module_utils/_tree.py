@@ -14,6 +14,7 @@ listed: skipped paths (special files, symlinks by policy), rejected names
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -153,7 +154,9 @@ def walk_local(root: str, ignore: IgnoreRules, follow_symlinks: str = FOLLOW_INS
                         continue
                     try:
                         st = os.stat(item.path)
-                    except FileNotFoundError:
+                    except OSError as e:
+                        if e.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+                            raise
                         tree.skipped.append((relpath, "broken symlink"))
                         continue
             except OSError as e:
