@@ -1,0 +1,138 @@
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The roles' defaults, argument specs, tasks and the modules' argument specs agree.
+
+Defaults are written twice (defaults/main.yml for Ansible, meta/argument_specs.yml
+for validation and ansible-doc), as in prometheus-community's roles: these tests
+keep the copies equal, and check that every role variable reaches the module
+option of the same name with the module's own default.
+"""
+
+import os
+import re
+
+import pytest
+import yaml
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
+from ansible_collections.s32s.sync.plugins.module_utils._argspec import pull_argument_spec, push_argument_spec
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+ROLES = {'pull': pull_argument_spec, 'push': push_argument_spec}
+#: Role variables that are not module options.
+ROLE_ONLY = {'pull': {'restart_services'}, 'push': set()}
+#: Registered results (outputs, not inputs).
+OUTPUTS = {'s32s_pull_result', 's32s_push_result'}
+#: Tags (same naming scheme).
+TAGS = {'s32s_pull_preflight', 's32s_pull_sync', 's32s_push_preflight', 's32s_push_sync'}
+TYPES = {'str': str, 'path': str, 'raw': (str, int), 'bool': bool, 'int': int, 'list': list, 'dict': dict}
+
+
+def load(role, *parts):
+    with open(os.path.join(ROOT, 'roles', role, *parts), encoding='utf-8') as f:
+        return yaml.safe_load(f)
+
+
+def read(*parts):
+    with open(os.path.join(ROOT, *parts), encoding='utf-8') as f:
+        return f.read()
+
+
+def options(role):
+    return load(role, 'meta', 'argument_specs.yml')['argument_specs']['main']['options']
+
+
+def module_spec(role):
+    spec = aws_argument_spec()
+    spec.update(ROLES[role]())
+    return spec
+
+
+@pytest.mark.parametrize('role', sorted(ROLES))
+def test_every_default_is_in_argument_specs_with_the_same_value(role):
+    defaults = load(role, 'defaults', 'main.yml')
+    opts = options(role)
+    assert defaults, 'empty defaults'
+    for name, value in defaults.items():
+        assert name.startswith('s32s_%s_' % role), name
+        assert name in opts, '%s is in defaults/main.yml but not in meta/argument_specs.yml' % name
+        assert 'default' in opts[name], '%s has no default in meta/argument_specs.yml' % name
+        assert opts[name]['default'] == value, name
+        assert type(opts[name]['default']) is type(value), name  # True != 1, '' != []
+        assert isinstance(value, TYPES[opts[name]['type']]), (name, opts[name]['type'], value)
+
+
+@pytest.mark.parametrize('role', sorted(ROLES))
+def test_every_argument_spec_option_has_a_default(role):
+    defaults = load(role, 'defaults', 'main.yml')
+    for name, spec in options(role).items():
+        assert name in defaults or spec.get('required'), '%s has no default in defaults/main.yml' % name
+        assert spec.get('description'), '%s is not documented' % name
+        if 'choices' in spec:
+            assert spec['default'] in spec['choices'], name
+
+
+@pytest.mark.parametrize('role', sorted(ROLES))
+def test_secrets_are_no_log(role):
+    opts = options(role)
+    for name in ('secret_key', 'session_token'):
+        assert opts['s32s_%s_%s' % (role, name)].get('no_log') is True
+        assert module_spec(role)[name].get('no_log') is True
+
+
+@pytest.mark.parametrize('role', sorted(ROLES))
+def test_role_variables_are_module_options_with_the_module_defaults(role):
+    spec = module_spec(role)
+    prefix = 's32s_%s_' % role
+    for name, value in load(role, 'defaults', 'main.yml').items():
+        option = name[len(prefix):]
+        if option in ROLE_ONLY[role]:
+            continue
+        assert option in spec, '%s: the module has no option %r' % (name, option)
+        module_default = spec[option].get('default')
+        if module_default is not None:
+            assert value == module_default, '%s: role default %r, module default %r' % (name, value, module_default)
+        else:  # no module default: the role's "not set" value is empty and omitted
+            assert value in ('', [], {}), '%s: %r although the module has no default' % (name, value)
+
+
+@pytest.mark.parametrize('role', sorted(ROLES))
+def test_the_task_passes_every_variable_to_its_option(role):
+    tasks = load(role, 'tasks', 'main.yml')
+    module = 's32s.sync.s32s_%s' % role
+    (task,) = [t for t in tasks if module in t]
+    args = task[module]
+    prefix = 's32s_%s_' % role
+    defaults = load(role, 'defaults', 'main.yml')
+    passed = set()
+    for option, expr in args.items():
+        (var,) = re.findall(r'\b(%s\w+)' % prefix, expr)
+        assert var == prefix + option, (option, expr)
+        if defaults[var] in ('', [], {}):
+            assert 'default(omit, true)' in expr, '%s: an empty value must be omitted' % option
+        passed.add(var)
+    expected = {v for v in defaults if v[len(prefix):] not in ROLE_ONLY[role]}
+    assert passed == expected
+    assert task['register'] == 's32s_%s_result' % role
+
+
+@pytest.mark.parametrize('path', [
+    'roles/pull/tasks/main.yml', 'roles/pull/tasks/preflight.yml', 'roles/pull/handlers/main.yml',
+    'roles/push/tasks/main.yml', 'roles/push/tasks/preflight.yml',
+    'playbooks/deploy_site.yml', 'playbooks/publish_site.yml', 'playbooks/inventory.example.yml'])
+def test_every_variable_used_exists(path):
+    known = OUTPUTS | TAGS
+    for role in ROLES:
+        known.update(load(role, 'defaults', 'main.yml'))
+    used = set(re.findall(r'(?<![\w])(s32s_(?:pull|push)_\w+)', read(path)))
+    assert used - known == set()
+
+
+def test_pull_handler_restarts_on_the_topic_only_outside_check_mode():
+    (handler,) = load('pull', 'handlers', 'main.yml')
+    assert handler['listen'] == 's32s_pull changed'
+    assert handler['ansible.builtin.service'] == {'name': '{{ item }}', 'state': 'restarted'}
+    assert handler['loop'] == '{{ s32s_pull_restart_services }}'
+    assert handler['when'] == 'not ansible_check_mode'
+    (task,) = [t for t in load('pull', 'tasks', 'main.yml') if 's32s.sync.s32s_pull' in t]
+    assert task['notify'] == 's32s_pull changed'
