@@ -102,3 +102,9 @@ build: venv
 
 clean:
 	rm -rf $(COLL) $(AC_TMP) tests/output .pytest_cache
+
+# --- demo --------------------------------------------------------------------
+# The S32S flow end to end through the playbooks, on an embedded moto server (scripts/demo.py).
+.PHONY: demo
+demo: venv collpath
+	$(BIN)/python scripts/demo.py
