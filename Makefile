@@ -16,8 +16,9 @@ VENV ?= $(CURDIR)/.venv
 BIN := $(VENV)/bin
 COLL := $(CURDIR)/.collections
 ANSIBLE_BUNDLE ?= 12.3.0
-BUNDLED_COLLECTIONS ?= amazon/aws community/aws
+BUNDLED_COLLECTIONS ?= amazon/aws community/aws ansible/posix
 PIP_BOOTSTRAP_VERSION ?= 24.2
+BUNDLE_STAMP := $(COLL)/.bundle-$(ANSIBLE_BUNDLE)-$(shell printf '%s' '$(BUNDLED_COLLECTIONS)' | cksum | cut -d' ' -f1).stamp
 TEST_CACHE := $(HOME)/.ansible/test/cache
 PIP_SHIM := $(TEST_CACHE)/get_pip_$(subst .,_,$(PIP_BOOTSTRAP_VERSION)).py
 # ansible-test needs a real copy OUTSIDE the git work tree; one per checkout.
@@ -56,11 +57,11 @@ $(PIP_SHIM): scripts/get_pip_shim.py $(VENV)/.s32s-requirements.stamp
 	cp scripts/get_pip_shim.py $@
 
 # --- collections path ------------------------------------------------------
-collpath: $(COLL)/.bundle-$(ANSIBLE_BUNDLE).stamp
+collpath: $(BUNDLE_STAMP)
 	mkdir -p $(COLL)/ansible_collections/s32s
 	ln -sfn ../../.. $(COLL)/ansible_collections/s32s/sync
 
-$(COLL)/.bundle-$(ANSIBLE_BUNDLE).stamp: scripts/extract_colls.py | $(VENV)/.s32s-requirements.stamp
+$(BUNDLE_STAMP): scripts/extract_colls.py | $(VENV)/.s32s-requirements.stamp
 	mkdir -p $(COLL)
 	rm -f $(COLL)/.bundle-*.stamp
 	$(BIN)/python scripts/extract_colls.py --ansible-version $(ANSIBLE_BUNDLE) --dest $(COLL) $(BUNDLED_COLLECTIONS)

@@ -20,7 +20,7 @@ def sync(direction, s3, maps, *, check_mode=False, client=None, names=None, **op
         options['max_delete'] = parse_budget(options['max_delete'])
     opts = SyncOptions(**options)
     side = 'master' if direction == 'push' else 'slave'
-    loaded, _ = load_maps(maps, side, 'test', names)
+    loaded = load_maps(maps, side, 'test', names)[0]
     runs = run_maps(direction, loaded, S3Store(client or s3.client()), opts, check_mode=check_mode,
                     endpoint=s3.endpoint_url)
     return to_result(runs, opts, check_mode=check_mode, diff=True)

@@ -93,8 +93,8 @@ options:
     default: false
   state_dir:
     description:
-      - Directory on the managed host where the manifest of each map is kept (what this module last wrote:
-        size, mtime, inode change time, inode and ETag per path). It makes a no-op run cost one listing,
+      - Directory on the managed host where the manifest of each map is kept (what this module last wrote,
+        that is size, mtime, inode change time, inode and ETag per path). It makes a no-op run cost one listing,
         with no request and no hashing per file. Losing it costs hashing, never a wrong result.
     type: path
     default: ~/.cache/s32s.sync

@@ -108,7 +108,7 @@ def apply_push(plan: Plan, sync_map: SyncMap, src: Tree, store: S3Store, options
         except StoreError as e:
             applied.failed.append((deletes[0].relpath, e.msg))
             return applied
-        failed_keys = {k for k, _ in failures}
+        failed_keys = {k for k, _err in failures}
         applied.failed.extend((by_key[k].relpath if k in by_key else k, err) for k, err in failures)
         applied.done.extend(a for k, a in by_key.items() if k not in failed_keys)
     return applied

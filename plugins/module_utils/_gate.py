@@ -21,7 +21,6 @@ refused run changes nothing at all. The promises come from issue 4:
 from __future__ import annotations
 
 import os
-import typing as t
 
 from ._errors import SafetyError
 from ._maps import SyncMap

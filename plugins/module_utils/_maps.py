@@ -76,7 +76,7 @@ def parse_s3_location(value: t.Any, where: str = "s3") -> S3Location:
     text = value.strip()
     if text.lower().startswith("s3://"):
         text = text[5:]
-    bucket, _, prefix = text.partition("/")
+    bucket, _sep, prefix = text.partition("/")
     prefix = prefix.strip("/")
     if not _BUCKET_RE.match(bucket):
         raise ConfigError(f"{where} has an invalid bucket name {bucket!r} (from {value!r})")

@@ -140,7 +140,7 @@ def apply_replica(run: MapRun, src_store: S3Store, src_loc: S3Location, dest: De
             failures = dest.store.delete_keys(dest.location.bucket, sorted(by_key))
         except StoreError as e:
             failures = [(k, e.msg) for k in by_key]
-        failed_keys = {k for k, _ in failures}
+        failed_keys = {k for k, _err in failures}
         applied.failed.extend((by_key[k].relpath if k in by_key else k, err) for k, err in failures)
         applied.done.extend(a for k, a in by_key.items() if k not in failed_keys)
     return applied, records

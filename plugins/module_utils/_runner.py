@@ -158,8 +158,9 @@ def run_maps(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options:
         try:
             plan_map(run, store, options, endpoint)
         except S32SError as e:
-            run.status, run.error = "refused", e.msg
-            failures.append(e.msg)
+            msg = e.msg if e.msg.startswith("map '") else f"map '{run.map.name}': {e.msg}"
+            run.status, run.error = "refused", msg
+            failures.append(msg)
     if failures:
         more = f" (and {len(failures) - 1} more map(s))" if len(failures) > 1 else ""
         raise PlanningError(f"{failures[0]}{more}; nothing was changed", runs)

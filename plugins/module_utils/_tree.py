@@ -83,7 +83,7 @@ class Tree:
 
     def protected(self) -> set[str]:
         """Relpaths the other side must never delete: skipped, rejected and failed paths."""
-        return {p for p, _ in self.skipped} | {p for p, _ in self.rejected} | {p for p, _ in self.errors}
+        return {p for p, _why in self.skipped + self.rejected + self.errors}
 
 
 def _join(parent: str, name: str) -> str:
