@@ -94,6 +94,20 @@ class Plan:
         return self.of_kind(DELETE)
 
 
+def is_protected(relpath: str, protected: t.AbstractSet[str]) -> bool:
+    """Whether ``relpath`` or one of its parent directories is in ``protected``.
+
+    A source path that was skipped (a symlinked, looping or broken directory
+    link), rejected or unreadable protects everything below it on the
+    destination, not only the key of the same name.
+    """
+    while relpath:
+        if relpath in protected:
+            return True
+        relpath = relpath.rpartition("/")[0]
+    return False
+
+
 def make_plan(src: t.Mapping[str, Entry], dst: t.Mapping[str, Entry], *, local_side: str,
               manifest: t.Optional[t.Mapping[str, Record]] = None,
               checked: t.Optional[t.Mapping[str, bool]] = None,
@@ -109,7 +123,8 @@ def make_plan(src: t.Mapping[str, Entry], dst: t.Mapping[str, Entry], *, local_s
         (results of the content check of ``verify``).
     :param delete: plan deletions of destination-only paths.
     :param files: a ``files`` map: only these relpaths are considered; no deletion.
-    :param protected: destination relpaths never to delete (skipped on the source).
+    :param protected: relpaths skipped, rejected or unreadable on the source:
+        neither they nor anything below them is deleted on the destination.
     """
     manifest = manifest or {}
     checked = checked or {}
@@ -127,7 +142,7 @@ def make_plan(src: t.Mapping[str, Entry], dst: t.Mapping[str, Entry], *, local_s
             actions.append(Action(CREATE, relpath, t.cast(Entry, s).size, "new"))
             continue
         if s is None:
-            if files is not None or not delete or relpath in protected:
+            if files is not None or not delete or is_protected(relpath, protected):
                 plan.kept.append(relpath)
             else:
                 actions.append(Action(DELETE, relpath, max(d.size, 0), "not in source"))
@@ -216,5 +231,5 @@ def make_replica_plan(src: t.Mapping[str, Entry], dst: t.Mapping[str, Entry], *,
     return plan
 
 
-__all__ = ["Record", "ReplicaRecord", "Action", "Plan", "make_plan", "make_replica_plan",
+__all__ = ["Record", "ReplicaRecord", "Action", "Plan", "make_plan", "is_protected", "make_replica_plan",
            "CREATE", "UPDATE", "DELETE"]
