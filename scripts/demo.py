@@ -61,8 +61,8 @@ class DemoError(Exception):
 
 
 def header(step, text):
-    bar = '=' * 78
-    print('\n%s\n  %s. %s\n%s' % (bar, step, text, bar), flush=True)
+    rule = '=' * 78
+    print('\n%s\n  %s. %s\n%s' % (rule, step, text, rule), flush=True)
 
 
 def note(text):
