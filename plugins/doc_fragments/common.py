@@ -6,54 +6,19 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """Options shared by s32s.sync.s32s_push and s32s.sync.s32s_pull."""
+    """Options shared by the s32s.sync sync modules."""
 
     DOCUMENTATION = r"""
 options:
-  maps_s3_path:
-    description:
-      - Where the S32S map files are kept on S3, as C(bucket/prefix/maps) or C(s3://bucket/prefix/maps)
-        (the C(maps_s3_path) of C(s32s.ini)).
-      - Either one C(.json) object, or a prefix whose C(.json) objects directly under C(prefix/) are all read.
-        The prefix is listed as C(prefix/), so C(maps-old/) is never read.
-      - Map files found this way are never deleted by any map, even one whose O(s3) covers them.
-      - Exactly one of O(maps_s3_path), O(maps_file), O(maps) and O(s3) is required.
-    type: str
-  maps_file:
-    description:
-      - A JSON map file on the managed host, in the S32S format (a JSON array of map objects).
-    type: path
-  maps:
-    description:
-      - The maps inline, as a list of S32S map objects with the keys C(name) (required), C(description),
-        C(s3) (required), C(master) (required to push), C(slave) (required to pull), C(ignore) (list of rules)
-        and C(files) (list of paths relative to the map root).
-    type: list
-    elements: dict
-  s3:
-    description:
-      - A single map without any map file, as C(bucket/prefix); use with O(ignore), O(files) and the
-        local directory option of the module (C(src) to push, C(dest) to pull). The map is named after it.
-    type: str
   ignore:
     description:
-      - S32S ignore rules for the single map given by O(s3), matched against the path relative to the map root.
+      - S32S ignore rules, matched against the path relative to the map root (or to the source prefix).
+        For M(s32s.sync.s32s_push) and M(s32s.sync.s32s_pull) they apply to the single map given by their
+        C(s3) option; maps carry their own C(ignore).
       - C(text*) ignores paths starting with C(text), C(*text) ending with it, C(*text*) containing it;
         C(a*b) starting with C(a) and ending with C(b); a rule without C(*) ignores exactly that path.
         A rule that matches a directory ignores everything below it.
       - Ignored paths are never read, transferred or deleted, on either side.
-    type: list
-    elements: str
-  files:
-    description:
-      - For the single map given by O(s3), copy only these paths (relative to the map root) and delete nothing.
-        The run fails before any change if one of them is missing from the source.
-    type: list
-    elements: str
-  names:
-    description:
-      - Run only the maps with these names. By default every map runs, sorted by name as S32S does.
-      - Every map is validated, selected or not.
     type: list
     elements: str
   delete:

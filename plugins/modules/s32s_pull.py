@@ -16,12 +16,12 @@ description:
     then renamed into place; readers see the old file or the new one, never a partial one.
   - The whole plan is computed and checked before the first change; check mode shows it with O(ignore)d,
     unchanged and deleted paths counted, and C(--diff) lists every action.
-  - A location C(bucket/site) always means C(site/): C(site-old/) and C(site.json) are never touched.
+  - A location C(bucket/site) always means C(site/), so C(site-old/) and C(site.json) are never touched.
   - A second run with nothing changed sends only the listing requests, no PUT, HEAD or GET per object, and
     hashes no unchanged file (thanks to the manifest in O(state_dir)); a same-size edit is still detected,
     even when the file's mtime was put back.
 author:
-  - s32s.sync developers
+  - s32s.sync developers (@s32s)
 options:
   dest:
     description:
@@ -45,6 +45,7 @@ options:
       - Permissions of the directories created, as an octal string like V('0755').
     type: raw
 extends_documentation_fragment:
+  - s32s.sync.maps
   - s32s.sync.common
   - s32s.sync.attributes
   - amazon.aws.common.modules
@@ -106,28 +107,83 @@ maps:
   type: list
   elements: dict
   contains:
-    name: {description: The map name., type: str, returned: always}
-    s3: {description: The S3 location, as C(s3://bucket/prefix/)., type: str, returned: always}
-    root: {description: The local directory., type: str, returned: always}
-    status:
-      description: V(ok), V(planned) (check mode), V(failed) (something failed while applying) or V(refused)
-        (it could not be planned, or the safety gate said no; nothing was changed).
+    name:
+      description: The map name.
       type: str
       returned: always
-    created: {description: Files downloaded for the first time., type: int, returned: always}
-    updated: {description: Files downloaded again because they changed., type: int, returned: always}
-    deleted: {description: Local files deleted., type: int, returned: always}
-    unchanged: {description: Files already in sync., type: int, returned: always}
-    ignored: {description: Paths matched by ignore rules (directories count once)., type: int, returned: always}
-    skipped: {description: Source paths not transferred., type: int, returned: always}
-    rejected: {description: Paths with unsafe names, left alone., type: int, returned: always}
-    failed: {description: Paths that could not be downloaded or deleted., type: int, returned: always}
-    bytes: {description: Bytes created, updated, deleted and unchanged., type: dict, returned: always}
-    dirs_removed: {description: Directories removed (pull only)., type: int, returned: always}
-    msg: {description: Why the map failed or was refused., type: str, returned: always}
-    errors: {description: The failed paths with their errors (at most 1000)., type: list, elements: dict, returned: always}
-    skipped_paths: {description: The skipped paths with the reason (at most 1000)., type: list, elements: dict, returned: always}
-    rejected_paths: {description: The rejected paths with the reason (at most 1000)., type: list, elements: dict, returned: always}
+    s3:
+      description: The S3 location, C(s3://bucket/prefix/).
+      type: str
+      returned: always
+    root:
+      description: The local directory.
+      type: str
+      returned: always
+    status:
+      description:
+        - V(ok), V(planned) (check mode), V(failed) (something failed while applying) or V(refused)
+          (it could not be planned, or the safety gate said no; nothing was changed).
+      type: str
+      returned: always
+    created:
+      description: Files downloaded for the first time.
+      type: int
+      returned: always
+    updated:
+      description: Files downloaded again because they changed.
+      type: int
+      returned: always
+    deleted:
+      description: Local files deleted.
+      type: int
+      returned: always
+    unchanged:
+      description: Files already in sync.
+      type: int
+      returned: always
+    ignored:
+      description: Paths matched by ignore rules (a directory counts once).
+      type: int
+      returned: always
+    skipped:
+      description: Source paths not transferred (special files, symlinks by policy).
+      type: int
+      returned: always
+    rejected:
+      description: Paths with unsafe names, left alone.
+      type: int
+      returned: always
+    failed:
+      description: Paths that could not be downloaded or deleted.
+      type: int
+      returned: always
+    bytes:
+      description: Bytes created, updated, deleted and unchanged.
+      type: dict
+      returned: always
+    dirs_removed:
+      description: Directories removed (pull only).
+      type: int
+      returned: always
+    msg:
+      description: Why the map failed or was refused (empty when it did not).
+      type: str
+      returned: always
+    errors:
+      description: The failed paths with their errors (at most 1000).
+      type: list
+      returned: always
+      elements: dict
+    skipped_paths:
+      description: The skipped paths with the reason (at most 1000).
+      type: list
+      returned: always
+      elements: dict
+    rejected_paths:
+      description: The rejected paths with the reason (at most 1000).
+      type: list
+      returned: always
+      elements: dict
     files:
       description: Relative paths C(created), C(updated) and C(deleted) (at most 1000 each).
       type: dict
@@ -155,8 +211,16 @@ totals:
   description: The counts of every map added up, with the same keys as a map's counts and C(bytes).
   returned: always
   type: dict
-  sample: {created: 2, updated: 1, deleted: 1, unchanged: 120, ignored: 3, skipped: 0, rejected: 0, failed: 0,
-           bytes: {created: 2048, updated: 512, deleted: 100, unchanged: 1048576}}
+  sample:
+    created: 2
+    updated: 1
+    deleted: 1
+    unchanged: 120
+    ignored: 3
+    skipped: 0
+    rejected: 0
+    failed: 0
+    bytes: {created: 2048, updated: 512, deleted: 100, unchanged: 1048576}
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule

@@ -25,7 +25,7 @@ description:
   - Deletion of destination objects is off by default; when on, it goes through the same safety gate as
     push and pull (scope C(prefix/), budget before the first delete, an empty or failed source listing never deletes).
 author:
-  - s32s.sync developers
+  - s32s.sync developers (@s32s)
 options:
   src:
     description:
@@ -103,7 +103,6 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
 notes:
-  - O(maps_s3_path), O(maps_file), O(maps), O(s3), O(files) and O(names) of the shared options do not apply to this module.
   - The record of the last copy per destination is kept in O(state_dir) on the managed host.
 seealso:
   - module: s32s.sync.s32s_push
