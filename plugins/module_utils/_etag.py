@@ -55,6 +55,8 @@ def is_md5_etag(etag: str) -> bool:
 
 
 def _part_candidates(size: int, parts: int) -> list[int]:
+    if parts == 1:  # every part size >= size gives the same ETag: hash once
+        return [max(size, 1)]
     sizes = [part_size_for(size)] + list(COMMON_PART_SIZES)
     out = []
     for p in sizes:

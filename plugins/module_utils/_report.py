@@ -38,14 +38,29 @@ def _actions(run: MapRun, check_mode: bool) -> list[Action]:
 
 
 def diff_lines(run: MapRun, check_mode: bool) -> list[str]:
-    """One line per action: ``upload|download|update|delete <target> (<reason>, <bytes> bytes)``."""
+    """One line per action: ``upload|download|copy|update|delete <target> (<reason>, <bytes> bytes)``.
+
+    In check mode (or before applying) the lines are the plan; after a real
+    run they are what was done, then one ``FAILED`` line per failed path and
+    one ``NOT RUN`` line per deletion the failures blocked.
+    """
     verb = {CREATE: {PUSH: "upload", PULL: "download"}.get(run.direction, "copy"), UPDATE: "update",
             DELETE: "delete"}
-    lines = []
-    for a in run.plan.actions if run.status != "refused" else []:
-        lines.append(f"[{run.map.name}] {verb[a.kind]} {_target(run, a.relpath)} ({a.reason}, {a.size} bytes)")
-    if run.applied is not None and not check_mode:
-        lines.extend(f"[{run.map.name}] delete {_target(run, d)}/ (empty directory)" for d in run.applied.dirs_removed)
+    name = run.map.name
+    if run.status == "refused":
+        return []
+
+    def line(a: Action, prefix: str = "") -> str:
+        return f"[{name}] {prefix}{verb[a.kind]} {_target(run, a.relpath)} ({a.reason}, {a.size} bytes)"
+
+    applied = run.applied
+    if check_mode or applied is None:
+        return [line(a) for a in run.plan.actions]
+    lines = [line(a) for a in sorted(applied.done, key=lambda a: a.relpath)]
+    lines.extend(f"[{name}] delete {_target(run, d)}/ (empty directory)" for d in applied.dirs_removed)
+    lines.extend(f"[{name}] FAILED {_target(run, p)}: {err}" for p, err in applied.failed)
+    if applied.deletes_blocked:
+        lines.extend(line(a, "NOT RUN ") + f" [{applied.deletes_blocked}]" for a in run.plan.deletes)
     return lines
 
 

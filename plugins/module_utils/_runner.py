@@ -98,6 +98,7 @@ def plan_map(run: MapRun, store: S3Store, options: SyncOptions, endpoint: str) -
     m = run.map
     if run.direction == PUSH:
         run.src = walk_local(m.root, m.ignore, options.follow_symlinks, must_exist=True)
+        run.src.skipped.extend((p, "name reserved for pull's temporary files") for p in run.src.temp_files)
         run.dst = store.list_tree(m.s3, m.ignore)
         local, remote, local_side = run.src, run.dst, "src"
     else:

@@ -71,6 +71,20 @@ def test_real_run_counts_what_was_done():
     assert m["errors"] == [{"path": "page.html", "error": "AccessDenied"}]
 
 
+def test_real_run_diff_shows_what_was_done_failed_and_not_run():
+    run = make_run(PUSH, actions=ACTIONS, status="failed")
+    run.applied = Applied()
+    run.applied.done = [ACTIONS[1]]
+    run.applied.failed = [("page.html", "AccessDenied")]
+    run.applied.deletes_blocked = "1 transfer(s) failed"
+    result = to_result([run], SyncOptions(), check_mode=False, diff=True)
+    assert result["changed"] is True
+    assert result["diff"]["prepared"] == (
+        "[web] upload s3://bkt/site/new.txt (new, 3 bytes)\n"
+        "[web] FAILED s3://bkt/site/page.html: AccessDenied\n"
+        "[web] NOT RUN delete s3://bkt/site/gone.txt (not in source, 5 bytes) [1 transfer(s) failed]\n")
+
+
 def test_refused_map_reports_nothing_done():
     run = make_run(PUSH, actions=ACTIONS, status="refused")
     run.error = "map 'web': 3 deletion(s) ..."
