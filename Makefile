@@ -109,3 +109,22 @@ clean:
 .PHONY: demo
 demo: venv collpath
 	$(BIN)/python scripts/demo.py
+
+# --- benchmark (not part of `make test`; see bench/README.md) ---------------
+#   make bench BENCH_RUNS=3 BENCH_DATASETS=small,mixed [BENCH_SCALE=0.1] [BENCH_ARGS='--servers rclone']
+BENCH_VENV ?= $(CURDIR)/bench/.venv
+BENCH_RUNS ?= 3
+BENCH_DATASETS ?= small,mixed
+BENCH_SCALE ?= 1
+BENCH_ARGS ?=
+
+.PHONY: bench
+bench: collpath $(BENCH_VENV)/.bench-requirements.stamp
+	$(BENCH_VENV)/bin/python bench/run.py --runs $(BENCH_RUNS) --datasets $(BENCH_DATASETS) \
+	    --scale $(BENCH_SCALE) $(BENCH_ARGS)
+
+$(BENCH_VENV)/.bench-requirements.stamp: bench/requirements.txt
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q -U pip
+	$(BENCH_VENV)/bin/python -m pip install -q -r bench/requirements.txt
+	touch $@
