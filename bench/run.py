@@ -1,0 +1,233 @@
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The s32s.sync benchmark: ours against aws s3 sync, rclone, s5cmd and community.aws.s3_sync.
+
+Run it with ``make bench`` (``BENCH_RUNS=3 BENCH_DATASETS=small,mixed BENCH_SCALE=1``), or
+``bench/.venv/bin/python bench/run.py --help``.  See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+import typing as t
+from concurrent.futures import ThreadPoolExecutor
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, BENCH_DIR)
+
+import datasets  # noqa: E402
+import report  # noqa: E402
+import tools  # noqa: E402
+from capture import tcpdump_path  # noqa: E402
+from measure import run_job  # noqa: E402
+from servers import make_server  # noqa: E402
+from verify import summarize, verify_bucket, verify_local  # noqa: E402
+
+BUCKET = "bench"
+PREFIX = "site/"
+PUSH_SCENARIOS = ("P1", "P2", "P3")
+PULL_SCENARIOS = ("G1", "G2", "G3")
+
+
+def log(msg: str) -> None:
+    print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+
+def ensure_tcpdump() -> None:
+    """Install tcpdump with apt-get when missing and root (best effort, as the Makefile does for shellcheck)."""
+    if tcpdump_path() or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    log("installing tcpdump (apt-get) to count rclone's requests")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in (["apt-get", "install", "-y", "-q", "tcpdump"], ["apt-get", "update", "-q"],
+                ["apt-get", "install", "-y", "-q", "tcpdump"]):
+        if subprocess.call(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) == 0 \
+                and tcpdump_path():
+            return
+
+
+def seed_bucket(server: t.Any, golden: str) -> None:
+    """Put the dataset under s3://bench/site/ before a pull sequence (not counted, not timed)."""
+    if server.name == "rclone":
+        server.reset(seed_from=golden, bucket=BUCKET, prefix=PREFIX.rstrip("/"))
+        return
+    server.reset()
+    client = server.client()
+    client.create_bucket(Bucket=BUCKET)
+    from boto3.s3.transfer import TransferConfig
+
+    config = TransferConfig(multipart_threshold=8 * datasets.MIB, multipart_chunksize=8 * datasets.MIB)
+    paths = []
+    for dirpath, _dirs, files in os.walk(golden):
+        paths.extend(os.path.join(dirpath, f) for f in files)
+
+    def put(path: str) -> None:
+        rel = os.path.relpath(path, golden).replace(os.sep, "/")
+        client.upload_file(path, BUCKET, PREFIX + rel, Config=config)
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(put, paths))
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.work = os.path.abspath(args.workdir)
+        os.makedirs(self.work, exist_ok=True)
+        self.results: list[dict[str, t.Any]] = []
+        self.out_json = os.path.join(self.work, "results-partial.json")
+        self.tool_log = os.path.join(self.work, "tools.log")
+
+    def save(self) -> None:
+        with open(self.out_json, "w", encoding="utf-8") as f:
+            json.dump(self.results, f, indent=0)
+
+    def measure(self, tool: str, scenario: str, job: tools.Job, server: t.Any, check: t.Callable[[], list[str]],
+                meta: dict[str, t.Any]) -> dict[str, t.Any]:
+        res = run_job(job, self.tool_log, server.window(), server)
+        problems = check()
+        if res["rc"] != 0:
+            problems.insert(0, f"exit status {res['rc']}")
+        res.update(meta, tool=tool, scenario=scenario, correct=not problems, problems=summarize(problems))
+        self.results.append(res)
+        self.save()
+        ops = ", ".join(f"{k} {v}" for k, v in sorted((res["ops"] or {}).items()))
+        task = f" task {res['task_s']}s" if res.get("task_s") is not None else ""
+        log(f"  {tool:14s} {scenario} {res['wall_s']:8.2f}s{task} rss {res['max_rss_mib']} MiB "
+            f"{'ok' if res['correct'] else 'WRONG: ' + res['problems']} [{ops}]")
+        return res
+
+    def log_hosts(self, row: dict[str, t.Any]) -> None:
+        log(f"  {row['hosts']:2d} hosts: first {row['first_s']:.2f}s, no-op {row['noop_s']:.2f}s "
+            f"(slowest task {row['noop_task_s']:.2f}s) [{row['ops']}] {'ok' if row['correct'] else 'WRONG'}")
+
+    def push_sequence(self, tool: str, server: t.Any, name: str, golden: str, expected: datasets.Expected,
+                      meta: dict[str, t.Any]) -> None:
+        src, state = os.path.join(self.work, "src"), os.path.join(self.work, "state")
+        server.reset()
+        server.client().create_bucket(Bucket=BUCKET)
+        datasets.copy_tree(golden, src)
+        shutil.rmtree(state, ignore_errors=True)
+        client = server.client()
+        job = tools.job(tool, "push", server, BUCKET, PREFIX, src, self.work, state)
+        want = expected
+        for scenario in PUSH_SCENARIOS:
+            if scenario not in self.args.scenarios:
+                continue
+            if scenario == "P3":
+                want = datasets.apply_local(name, src, expected, datasets.plan_change(name, expected))
+            self.measure(tool, scenario, job, server,
+                         lambda w=want: verify_bucket(client, BUCKET, PREFIX, w, local_root=src), meta)
+
+    def pull_sequence(self, tool: str, server: t.Any, name: str, golden: str, expected: datasets.Expected,
+                      meta: dict[str, t.Any]) -> None:
+        dest, state = os.path.join(self.work, "dest"), os.path.join(self.work, "state")
+        seed_bucket(server, golden)
+        shutil.rmtree(dest, ignore_errors=True)
+        os.makedirs(dest)
+        shutil.rmtree(state, ignore_errors=True)
+        client = server.client()
+        job = tools.job(tool, "pull", server, BUCKET, PREFIX, dest, self.work, state)
+        want = expected
+        for scenario in PULL_SCENARIOS:
+            if scenario not in self.args.scenarios:
+                continue
+            if scenario == "G3":
+                want = datasets.apply_bucket(name, client, BUCKET, PREFIX, expected,
+                                             datasets.plan_change(name, expected))
+            self.measure(tool, scenario, job, server, lambda w=want: verify_local(dest, w), meta)
+
+    def run(self) -> None:
+        args = self.args
+        started = time.time()
+        facts = report.machine_facts()
+        log(f"machine: {facts['cores']} cores, load {facts['load_start']}")
+        for server_name in args.servers:
+            server = make_server(server_name, os.path.join(self.work, "servers"))
+            server.start()
+            try:
+                for name in args.datasets:
+                    golden, expected = datasets.ensure(name, args.scale, os.path.join(self.work, "data"))
+                    log(f"{server_name} / {name}: {len(expected)} files, "
+                        f"{sum(s for s, _ in expected.values()) / datasets.MIB:.0f} MiB")
+                    for run in range(args.runs):
+                        order = list(args.tools[run % len(args.tools):]) + list(args.tools[:run % len(args.tools)])
+                        for tool in order:
+                            meta = {"server": server_name, "dataset": name, "run": run, "scale": args.scale}
+                            if any(s in args.scenarios for s in PUSH_SCENARIOS):
+                                self.push_sequence(tool, server, name, golden, expected, meta)
+                            if tool not in tools.PUSH_ONLY and any(s in args.scenarios for s in PULL_SCENARIOS):
+                                self.pull_sequence(tool, server, name, golden, expected, meta)
+            finally:
+                server.stop()
+            facts.setdefault("counting", {})[server_name] = server.counting
+        facts["load_end"] = [round(x, 2) for x in os.getloadavg()]
+        facts["duration_min"] = round((time.time() - started) / 60, 1)
+        extras = {}
+        if args.planner:
+            import planner
+
+            log("planner: synthetic 100,000-entry plan")
+            extras["planner"] = planner.measure(100_000)
+        if args.hosts:
+            import hosts
+
+            log(f"many hosts: no-op pull on {args.hosts} hosts")
+            extras["hosts"] = hosts.measure(self, [int(n) for n in args.hosts.split(",")], args.hosts_server,
+                                            args.scale)
+        if args.profile:
+            import profile_ours
+
+            log("profiling ours (py-spy)")
+            extras["profile"] = profile_ours.profile(self, args.profile_server, args.scale)
+        data = {"facts": facts, "args": {k: v for k, v in vars(args).items()}, "results": self.results,
+                **extras}
+        with open(args.json_out, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1)
+        with open(args.out, "w", encoding="utf-8") as f:
+            f.write(report.render(data))
+        log(f"wrote {args.out} and {args.json_out} ({facts['duration_min']} min)")
+
+
+def parse_args(argv: t.Optional[list[str]] = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    csv = lambda s: [x for x in s.split(",") if x]  # noqa: E731
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--datasets", type=csv, default=["small", "mixed"], help="small,mixed[,large]")
+    p.add_argument("--servers", type=csv, default=["moto", "rclone"])
+    p.add_argument("--tools", type=csv, default=list(tools.TOOLS))
+    p.add_argument("--scenarios", type=csv, default=list(PUSH_SCENARIOS + PULL_SCENARIOS))
+    p.add_argument("--scale", type=float, default=1.0, help="multiplies file counts (0.1 to iterate quickly)")
+    p.add_argument("--planner", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--hosts", default="1,5,10", help="host counts of the many-hosts no-op ('' to skip)")
+    p.add_argument("--hosts-server", default="rclone")
+    p.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--profile-server", default="rclone")
+    p.add_argument("--workdir", default=os.path.join(BENCH_DIR, ".work"))
+    p.add_argument("--out", default=os.path.join(BENCH_DIR, "RESULTS.md"))
+    p.add_argument("--json-out", default=os.path.join(BENCH_DIR, "results.json"))
+    args = p.parse_args(argv)
+    for name in args.datasets:
+        if name not in datasets.SPECS:
+            p.error(f"unknown dataset {name!r}")
+    for tool in args.tools:
+        if tool not in tools.TOOLS:
+            p.error(f"unknown tool {tool!r}")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    ensure_tcpdump()
+    Bench(args).run()
+
+
+if __name__ == "__main__":
+    main()
