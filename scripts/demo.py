@@ -19,9 +19,9 @@ the manifests live in a temporary directory, removed at the end unless ``--keep`
 web1 reads the map file on S3, exactly as an S32S slave does. web2 stands for a
 second machine: in real life it would read the same file and use the same
 ``slave`` directory, but both "machines" share this one, so web2 gets the same
-map inline (``s32s_pull_maps``) with its own ``slave`` directory.
+map inline (``pull_maps``) with its own ``slave`` directory.
 
-The demo's ``s32s_pull_restart_services`` is empty (restarting a real service
+The demo's ``pull_restart_services`` is empty (restarting a real service
 would need root and a service manager); the play's own handler on the
 ``s32s_pull changed`` topic prints which hosts changed, which shows that the
 notification fires on a change and only then.
@@ -124,16 +124,16 @@ def make_inventory(work, endpoint, site_map):
                  'ansible_python_interpreter': '{{ ansible_playbook_python }}'},
         'children': {
             's32s_master': {'hosts': {'master': {}}, 'vars': dict(
-                {'s32s_push_' + k: v for k, v in conn.items()},
-                s32s_push_maps_s3_path=maps_s3_path,
-                s32s_push_state_dir=os.path.join(work, 'state', 'master'))},
+                {'push_' + k: v for k, v in conn.items()},
+                push_maps_s3_path=maps_s3_path,
+                push_state_dir=os.path.join(work, 'state', 'master'))},
             'web_slaves': {
-                'hosts': {'web1': {'s32s_pull_maps_s3_path': maps_s3_path},
-                          'web2': {'s32s_pull_maps': [web2_map]}},
+                'hosts': {'web1': {'pull_maps_s3_path': maps_s3_path},
+                          'web2': {'pull_maps': [web2_map]}},
                 'vars': dict(
-                    {'s32s_pull_' + k: v for k, v in conn.items()},
-                    s32s_pull_state_dir=os.path.join(work, 'state', '{{ inventory_hostname }}'),
-                    s32s_pull_restart_services=[])},
+                    {'pull_' + k: v for k, v in conn.items()},
+                    pull_state_dir=os.path.join(work, 'state', '{{ inventory_hostname }}'),
+                    pull_restart_services=[])},
         }}}
     path = os.path.join(work, 'inventory.yml')
     write(path, json.dumps(inventory, indent=2) + '\n')

@@ -22,7 +22,7 @@ MAPS = 'spam/foo/maps'
 SITE = 'spam/foo/site'
 IGNORE = ['*.bak', 'drafts*']
 HANDLER = 'Report the site change'
-RESTART = 's32s.sync.pull : Restart the services of s32s_pull_restart_services'
+RESTART = 's32s.sync.pull : Restart the services of pull_restart_services'
 WEB = ('web1', 'web2')
 
 
@@ -146,17 +146,17 @@ class World:
                 'secret_key': self.s3.secret_key, 'region': self.s3.region, 'addressing_style': 'path'}
         maps_s3_path = '%s/%s' % (self.s3.bucket, MAPS)
         web2_maps = web2_maps if web2_maps is not None else [dict(self.site_map, slave=self.slaves['web2'])]
-        master = dict({'s32s_push_' + k: v for k, v in conn.items()}, s32s_push_maps_s3_path=maps_s3_path,
-                      s32s_push_state_dir=os.path.join(self.tmp, 'state', 'master'), **(master_vars or {}))
-        slaves = dict({'s32s_pull_' + k: v for k, v in conn.items()},
-                      s32s_pull_state_dir=os.path.join(self.tmp, 'state', '{{ inventory_hostname }}'),
+        master = dict({'push_' + k: v for k, v in conn.items()}, push_maps_s3_path=maps_s3_path,
+                      push_state_dir=os.path.join(self.tmp, 'state', 'master'), **(master_vars or {}))
+        slaves = dict({'pull_' + k: v for k, v in conn.items()},
+                      pull_state_dir=os.path.join(self.tmp, 'state', '{{ inventory_hostname }}'),
                       **(slave_vars or {}))
         inventory = {'all': {
             'vars': {'ansible_connection': 'local', 'ansible_python_interpreter': '{{ ansible_playbook_python }}'},
             'children': {
                 's32s_master': {'hosts': {'master': {}}, 'vars': master},
-                'web_slaves': {'hosts': {'web1': {'s32s_pull_maps_s3_path': maps_s3_path},
-                                         'web2': {'s32s_pull_maps': web2_maps}},
+                'web_slaves': {'hosts': {'web1': {'pull_maps_s3_path': maps_s3_path},
+                                         'web2': {'pull_maps': web2_maps}},
                                'vars': slaves}}}}
         path = os.path.join(self.tmp, 'inventory.yml')
         write(path, json.dumps(inventory, indent=1))
@@ -219,7 +219,7 @@ def test_publish_deploy_preview_handler_and_noop(world, s3):
     # deploy --check --diff is the deletion preview: nothing changes on disk, no service restarted
     disk = {h: tree(d) for h, d in world.slaves.items()}
     preview = run(inv, 'deploy_site.yml', '--check', '--diff',
-                  extra_vars={'s32s_pull_restart_services': ['s32s-test-no-such-service']})
+                  extra_vars={'pull_restart_services': ['s32s-test-no-such-service']})
     assert preview.changed == {'web1': 1, 'web2': 1}
     for host, slave in world.slaves.items():
         prepared = preview.diff(host)
@@ -252,7 +252,7 @@ def test_names_selects_maps(world, s3):
     world.make_site()
     docs_map = {'name': 'docs', 's3': '%s/spam/foo/docs' % s3.bucket, 'master': docs_master, 'slave': docs_slave}
     world.upload_maps([world.site_map, docs_map])
-    inv = world.inventory(master_vars={'s32s_push_names': ['docs']}, slave_vars={'s32s_pull_names': ['docs']},
+    inv = world.inventory(master_vars={'push_names': ['docs']}, slave_vars={'pull_names': ['docs']},
                           web2_maps=[docs_map])
 
     publish = world.runner.run(inv, 'publish_site.yml')

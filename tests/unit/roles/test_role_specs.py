@@ -22,9 +22,9 @@ ROLES = {'pull': pull_argument_spec, 'push': push_argument_spec}
 #: Role variables that are not module options.
 ROLE_ONLY = {'pull': {'restart_services'}, 'push': set()}
 #: Registered results (outputs, not inputs).
-OUTPUTS = {'s32s_pull_result', 's32s_push_result'}
+OUTPUTS = {'pull_result', 'push_result'}
 #: Tags (same naming scheme).
-TAGS = {'s32s_pull_preflight', 's32s_pull_sync', 's32s_push_preflight', 's32s_push_sync'}
+TAGS = {'pull_preflight', 'pull_sync', 'push_preflight', 'push_sync'}
 TYPES = {'str': str, 'path': str, 'raw': (str, int), 'bool': bool, 'int': int, 'list': list, 'dict': dict}
 
 
@@ -54,7 +54,7 @@ def test_every_default_is_in_argument_specs_with_the_same_value(role):
     opts = options(role)
     assert defaults, 'empty defaults'
     for name, value in defaults.items():
-        assert name.startswith('s32s_%s_' % role), name
+        assert name.startswith('%s_' % role), name
         assert name in opts, '%s is in defaults/main.yml but not in meta/argument_specs.yml' % name
         assert 'default' in opts[name], '%s has no default in meta/argument_specs.yml' % name
         assert opts[name]['default'] == value, name
@@ -76,14 +76,14 @@ def test_every_argument_spec_option_has_a_default(role):
 def test_secrets_are_no_log(role):
     opts = options(role)
     for name in ('secret_key', 'session_token'):
-        assert opts['s32s_%s_%s' % (role, name)].get('no_log') is True
+        assert opts['%s_%s' % (role, name)].get('no_log') is True
         assert module_spec(role)[name].get('no_log') is True
 
 
 @pytest.mark.parametrize('role', sorted(ROLES))
 def test_role_variables_are_module_options_with_the_module_defaults(role):
     spec = module_spec(role)
-    prefix = 's32s_%s_' % role
+    prefix = '%s_' % role
     for name, value in load(role, 'defaults', 'main.yml').items():
         option = name[len(prefix):]
         if option in ROLE_ONLY[role]:
@@ -102,7 +102,7 @@ def test_the_task_passes_every_variable_to_its_option(role):
     module = 's32s.sync.s32s_%s' % role
     (task,) = [t for t in tasks if module in t]
     args = task[module]
-    prefix = 's32s_%s_' % role
+    prefix = '%s_' % role
     defaults = load(role, 'defaults', 'main.yml')
     passed = set()
     for option, expr in args.items():
@@ -113,7 +113,7 @@ def test_the_task_passes_every_variable_to_its_option(role):
         passed.add(var)
     expected = {v for v in defaults if v[len(prefix):] not in ROLE_ONLY[role]}
     assert passed == expected
-    assert task['register'] == 's32s_%s_result' % role
+    assert task['register'] == '%s_result' % role
 
 
 @pytest.mark.parametrize('path', [
@@ -132,7 +132,7 @@ def test_pull_handler_restarts_on_the_topic_only_outside_check_mode():
     (handler,) = load('pull', 'handlers', 'main.yml')
     assert handler['listen'] == 's32s_pull changed'
     assert handler['ansible.builtin.service'] == {'name': '{{ item }}', 'state': 'restarted'}
-    assert handler['loop'] == '{{ s32s_pull_restart_services }}'
+    assert handler['loop'] == '{{ pull_restart_services }}'
     assert handler['when'] == 'not ansible_check_mode'
     (task,) = [t for t in load('pull', 'tasks', 'main.yml') if 's32s.sync.s32s_pull' in t]
     assert task['notify'] == 's32s_pull changed'
