@@ -15,12 +15,12 @@ options:
       - S32S ignore rules, matched against the path relative to the map root (or to the source prefix).
         For M(s32s.sync.s32s_push) and M(s32s.sync.s32s_pull) they apply to the single map given by their
         C(s3) option; maps carry their own C(ignore).
+      - A list of strings; a single string is refused (it is not split on commas).
       - C(text*) ignores paths starting with C(text), C(*text) ending with it, C(*text*) containing it;
         C(a*b) starting with C(a) and ending with C(b); a rule without C(*) ignores exactly that path.
         A rule that matches a directory ignores everything below it.
       - Ignored paths are never read, transferred or deleted, on either side.
-    type: list
-    elements: str
+    type: raw
   delete:
     description:
       - For directory maps, delete what the source no longer has, so the destination equals the source.

@@ -39,12 +39,11 @@ options:
     description:
       - For the single map given by O(s3), copy only these paths (relative to the map root) and delete nothing.
         The run fails before any change if one of them is missing from the source.
-    type: list
-    elements: str
+    type: raw
   names:
     description:
       - Run only the maps with these names. By default every map runs, sorted by name as S32S does.
       - Every map is validated, selected or not.
-    type: list
-    elements: str
+      - A list of strings; a single string is refused.
+    type: raw
 """

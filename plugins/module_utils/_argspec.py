@@ -27,9 +27,11 @@ def common_argument_spec() -> dict[str, t.Any]:
         maps_file=dict(type="path"),
         maps=dict(type="list", elements="dict"),
         s3=dict(type="str"),
-        ignore=dict(type="list", elements="str"),
-        files=dict(type="list", elements="str"),
-        names=dict(type="list", elements="str"),
+        # raw, not list: Ansible would split a string on commas, and a string
+        # where a list is expected must be an error (issue 3)
+        ignore=dict(type="raw"),
+        files=dict(type="raw"),
+        names=dict(type="raw"),
         delete=dict(type="bool", default=True),
         max_delete=dict(type="str", default=DEFAULT_MAX_DELETE),
         allow_empty_source=dict(type="bool", default=False),

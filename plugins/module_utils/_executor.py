@@ -241,7 +241,7 @@ def apply_pull(plan: Plan, sync_map: SyncMap, src: Tree, dst: Tree, store: S3Sto
         except OSError as e:
             applied.failed.append((action.relpath, f"cannot delete: {e.strerror or e}"))
     if deletes and not applied.failed:
-        applied.dirs_removed = _remove_empty_dirs(real_root, sync_map, src, dst)
+        applied.dirs_removed = _remove_empty_dirs(real_root, plan.dirs_to_remove)
     return applied
 
 
@@ -252,17 +252,17 @@ def _unlink_quietly(path: str) -> None:
         pass
 
 
-def _remove_empty_dirs(real_root: str, sync_map: SyncMap, src: Tree, dst: Tree) -> list[str]:
-    """rmdir (never recursive) destination directories the source does not have, deepest first."""
+def _remove_empty_dirs(real_root: str, relpaths: t.Sequence[str]) -> list[str]:
+    """rmdir (never recursive) the planned directories, deepest first; one that is not empty stays."""
     removed = []
-    for relpath in sorted(dst.dirs - src.dirs, key=lambda p: (-p.count("/"), p)):
-        if sync_map.ignore.matches(relpath) or symlinked_parent(real_root, relpath + "/x"):
+    for relpath in relpaths:
+        if symlinked_parent(real_root, relpath + "/x"):
             continue
         try:
             os.rmdir(local_path(real_root, relpath))
             removed.append(relpath)
         except OSError:
-            pass  # not empty (ignored or skipped content): kept
+            pass  # not empty after all (written meanwhile): kept
     return removed
 
 

@@ -25,7 +25,8 @@ In general a rule is a pattern where each ``*`` stands for any run of
 characters, ``/`` included, anchored at both ends. Our further choice: a rule
 that matches a *directory* path ignores everything below it, so ``cache`` or
 ``*__pycache__`` ignore the whole directory. An ignored path is never read,
-transferred or deleted, on either side.
+transferred or deleted, on either side. A trailing ``/`` is dropped
+(``cache/`` is the directory ``cache``).
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class IgnoreRules:
             if not isinstance(rule, str) or not rule or not rule.strip("*"):
                 raise ConfigError(f"{where} holds an invalid rule {rule!r}: a rule is a non-empty string other than '*'")
             self.rules.append(rule)
+            if len(rule) > 1 and rule.endswith("/"):
+                rule = rule[:-1]  # 'cache/' names the directory 'cache'
             patterns.append(".*".join(re.escape(part) for part in rule.split("*")))
         self._regex = re.compile("|".join(f"(?:{p})" for p in patterns), re.DOTALL) if patterns else None
 

@@ -190,6 +190,9 @@ def load_maps(raw_maps: t.Any, side: str, source: str,
         seen.add(sync_map.name)
         maps.append(sync_map)
         warnings.extend(warn)
+    if names is not None and (isinstance(names, str) or not isinstance(names, (list, tuple))
+                              or not all(isinstance(n, str) for n in names)):
+        raise ConfigError(f"names must be a list of map names, got {names!r}")
     if names:
         unknown = sorted(set(names) - seen)
         if unknown:

@@ -68,6 +68,7 @@ class Plan:
     :ivar adopted: relpaths proven equal by a content check (manifest to update).
     :ivar missing: listed ``files`` the source does not have.
     :ivar kept: destination-only paths not deleted (``files`` map, ``delete: false``, protected).
+    :ivar dirs_to_remove: local directories the deletions leave empty, deepest first (pull).
     """
 
     def __init__(self) -> None:
@@ -78,6 +79,7 @@ class Plan:
         self.adopted: list[str] = []
         self.missing: list[str] = []
         self.kept: list[str] = []
+        self.dirs_to_remove: list[str] = []
 
     def of_kind(self, kind: str) -> list[Action]:
         """Return the actions of one kind, in relpath order."""
@@ -166,6 +168,42 @@ def make_plan(src: t.Mapping[str, Entry], dst: t.Mapping[str, Entry], *, local_s
         else:
             plan.verify.append(relpath)
     return plan
+
+
+def _ancestors(relpath: str) -> t.Iterator[str]:
+    """``a/b/c`` -> ``a/b``, ``a``, ``''``."""
+    while relpath:
+        relpath = relpath.rpartition("/")[0]
+        yield relpath
+
+
+def dirs_emptied(dst_paths: t.Iterable[str], dst_dirs: t.AbstractSet[str], src_dirs: t.AbstractSet[str],
+                 deleted: t.AbstractSet[str], holding: t.AbstractSet[str]) -> list[str]:
+    """The destination directories a pull's deletions leave empty, deepest first.
+
+    Only directories that held a deleted path are candidates (an empty
+    directory the source never had, such as a web app's cache, is left
+    alone); a candidate is kept when the source has it, when a path stays
+    below it, or when it holds something unlisted (``holding``: ignored,
+    skipped, rejected paths).
+
+    :param dst_paths: every listed destination relpath.
+    :param deleted: the relpaths the plan deletes.
+    """
+    candidates = {d for p in deleted for d in _ancestors(p) if d} & set(dst_dirs) - set(src_dirs)
+    if not candidates:
+        return []
+    blocked: set[str] = set()
+    for p in dst_paths:
+        if p not in deleted:
+            blocked.update(_ancestors(p))
+    for d in holding:
+        blocked.add(d)
+        blocked.update(_ancestors(d))
+    for d in set(dst_dirs) - candidates:
+        blocked.add(d)
+        blocked.update(_ancestors(d))
+    return sorted(candidates - blocked, key=lambda d: (-d.count("/"), d))
 
 
 class ReplicaRecord(t.NamedTuple):

@@ -55,7 +55,8 @@ def diff_lines(run: MapRun, check_mode: bool) -> list[str]:
 
     applied = run.applied
     if check_mode or applied is None:
-        return [line(a) for a in run.plan.actions]
+        return [line(a) for a in run.plan.actions] + [
+            f"[{name}] delete {_target(run, d)}/ (empty directory)" for d in run.plan.dirs_to_remove]
     lines = [line(a) for a in sorted(applied.done, key=lambda a: a.relpath)]
     lines.extend(f"[{name}] delete {_target(run, d)}/ (empty directory)" for d in applied.dirs_removed)
     lines.extend(f"[{name}] FAILED {_target(run, p)}: {err}" for p, err in applied.failed)
@@ -89,7 +90,8 @@ def map_result(run: MapRun, options: SyncOptions, check_mode: bool) -> dict[str,
         **counts,
         "bytes": {"created": size["created"], "updated": size["updated"], "deleted": size["deleted"],
                   "unchanged": run.plan.unchanged_bytes},
-        "dirs_removed": len(run.applied.dirs_removed) if run.applied else 0,
+        "dirs_removed": (len(run.applied.dirs_removed) if run.applied is not None and not check_mode
+                         else len(run.plan.dirs_to_remove) if run.status != "refused" else 0),
         "msg": run.error,
         "errors": [{"path": p, "error": e} for p, e in errors[:cap]],
         "skipped_paths": [{"path": p, "reason": r} for p, r in run.src.skipped[:cap]],

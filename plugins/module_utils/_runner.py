@@ -26,7 +26,7 @@ from ._maps import SyncMap
 from ._options import SyncOptions
 from ._paths import local_path
 from . import _manifest
-from ._plan import Plan, Record, make_plan
+from ._plan import Plan, Record, dirs_emptied, make_plan
 from ._s3store import S3Store
 from ._tree import Tree, walk_dest_local, walk_local
 
@@ -115,6 +115,9 @@ def plan_map(run: MapRun, store: S3Store, options: SyncOptions, endpoint: str) -
     if run.plan.verify:
         checked = _content_checks(run, local, remote, options.concurrency)
         run.plan = make_plan(run.src.entries, run.dst.entries, checked=checked, **kwargs)
+    if run.direction == PULL and run.plan.deletes:
+        run.plan.dirs_to_remove = dirs_emptied(run.dst.entries, run.dst.dirs, run.src.dirs,
+                                               {a.relpath for a in run.plan.deletes}, run.dst.holding_unlisted())
     if run.plan.missing:
         raise ConfigError(f"map '{m.name}': field 'files' lists {len(run.plan.missing)} path(s) the source does "
                           f"not have: {run.plan.missing[:5]}")

@@ -70,6 +70,7 @@ class Tree:
     :ivar errors: ``[(relpath, reason)]``: unreadable; any error blocks the map's deletions.
     :ivar ignored: count of paths matched by ignore rules (directories count once).
     :ivar temp_files: relpaths of leftover pull temporary files (local only).
+    :ivar ignored_in: relpaths of the directories that hold ignored paths (``''``: the root).
     """
 
     def __init__(self) -> None:
@@ -80,6 +81,15 @@ class Tree:
         self.errors: list[tuple[str, str]] = []
         self.ignored = 0
         self.temp_files: list[str] = []
+        self.ignored_in: set[str] = set()
+
+    def holding_unlisted(self) -> set[str]:
+        """Directories that hold something this tree does not list (ignored, skipped,
+        rejected or unreadable paths): they are never empty."""
+        held = set(self.ignored_in)
+        for relpath, _why in self.skipped + self.rejected + self.errors:
+            held.add(relpath.rpartition("/")[0])
+        return held
 
     def protected(self) -> set[str]:
         """Relpaths the other side must never delete: skipped, rejected and failed paths."""
@@ -141,6 +151,7 @@ def walk_local(root: str, ignore: IgnoreRules, follow_symlinks: str = FOLLOW_INS
                 continue
             if ignore.matches(relpath):
                 tree.ignored += 1
+                tree.ignored_in.add(rel_dir)
                 continue
             try:
                 st = item.stat(follow_symlinks=False)

@@ -80,6 +80,18 @@ def test_invalid_maps_fail_with_one_line_naming_the_field_and_touch_nothing(
     assert bucket_objects(moto_s3) == {'site/keep': b'keep'}
 
 
+@pytest.mark.parametrize('option', ['ignore', 'files', 'names'])
+def test_a_string_where_a_list_is_expected_is_an_error(moto_s3, ansible_env, tmp_path, option):
+    master = tmp_path / 'master'
+    write(master, 'a.txt', b'a')
+    args = {'s3': '%s/site' % moto_s3.bucket, 'src': str(master), option: '*.bak,x'}
+    if option == 'names':
+        args = {'maps': [{'name': 'site', 's3': '%s/site' % moto_s3.bucket, 'master': str(master)}], 'names': 'site'}
+    rc, result = _push(moto_s3, ansible_env, tmp_path, args)
+    assert rc != 0 and 'must be a' in result['msg'] and option in result['msg'], result['msg']
+    assert bucket_objects(moto_s3) == {}
+
+
 def test_invalid_json_map_file(moto_s3, ansible_env, tmp_path):
     path = tmp_path / 'maps.json'
     path.write_text('[{"name": "site",, }]')

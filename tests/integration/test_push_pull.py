@@ -132,13 +132,37 @@ def test_deletions_make_destination_equal_without_wiping(s3, site, tmp_path):
     write(site, 'new.txt', b'new')
     pushed = sync('push', s3, maps)
     assert (pushed['totals']['created'], pushed['totals']['deleted']) == (1, 1)
+    preview = sync('pull', s3, maps, check_mode=True)
+    emptied = ['deep/er/still', 'deep/er', 'deep']
+    assert preview['maps'][0]['dirs_removed'] == 3
+    for d in emptied:
+        assert '[site] delete %s/ (empty directory)' % (slave / d) in preview['diff']['prepared']
+    assert (slave / 'deep' / 'er' / 'still' / 'file.txt').exists()
     pulled = sync('pull', s3, maps)
     assert (pulled['totals']['created'], pulled['totals']['deleted']) == (1, 1)
+    assert pulled['maps'][0]['dirs_removed'] == 3
     expected = dict(SITE, **{'new.txt': b'new'})
     del expected['deep/er/still/file.txt']
     assert local_files(slave) == expected
     assert not (slave / 'deep').exists()  # emptied directories are removed
     assert os.stat(slave / 'index.html').st_ino == inode_before  # untouched, not rewritten
+
+
+def test_emptied_directory_holding_an_ignored_file_is_kept(s3, site, tmp_path):
+    slave = tmp_path / 'slave'
+    maps = maps_for(s3, site, slave, ignore=['*.log'])
+    sync('push', s3, maps)
+    sync('pull', s3, maps)
+    write(slave, 'deep/er/app.log', b'log')
+    (slave / 'cache').mkdir()  # an empty directory the source never had
+    os.unlink(site / 'deep' / 'er' / 'still' / 'file.txt')
+    sync('push', s3, maps)
+    preview = sync('pull', s3, maps, check_mode=True)
+    assert preview['maps'][0]['dirs_removed'] == 1  # deep/er/still only
+    pulled = sync('pull', s3, maps)
+    assert pulled['maps'][0]['dirs_removed'] == 1
+    assert not (slave / 'deep' / 'er' / 'still').exists()
+    assert (slave / 'deep' / 'er' / 'app.log').read_bytes() == b'log' and (slave / 'cache').is_dir()
 
 
 def test_delete_false_keeps_extra_files(s3, site, tmp_path):

@@ -389,3 +389,21 @@ def test_inputs_are_not_modified():
     make_plan(src, dst, local_side="src", files=["a", "c"])
     make_plan(src, dst, local_side="src")
     assert (src, dst) == before
+
+
+DIRS_EMPTIED = [
+    # (dst paths, dst dirs, src dirs, deleted, holding) -> removed, deepest first
+    (['a/b/c.txt'], {'a', 'a/b'}, set(), {'a/b/c.txt'}, set(), ['a/b', 'a']),
+    (['a/b/c.txt', 'a/keep.txt'], {'a', 'a/b'}, set(), {'a/b/c.txt'}, set(), ['a/b']),
+    (['a/b/c.txt'], {'a', 'a/b'}, {'a'}, {'a/b/c.txt'}, set(), ['a/b']),
+    (['a/b/c.txt'], {'a', 'a/b'}, set(), {'a/b/c.txt'}, {'a/b'}, []),
+    (['a/b/c.txt'], {'a', 'a/b', 'a/empty'}, set(), {'a/b/c.txt'}, set(), ['a/b']),
+    (['top.txt'], set(), set(), {'top.txt'}, set(), []),
+    (['x/y.txt'], {'x', 'z'}, set(), set(), set(), []),
+]
+
+
+@pytest.mark.parametrize('paths,dst_dirs,src_dirs,deleted,holding,expected', DIRS_EMPTIED)
+def test_dirs_emptied(paths, dst_dirs, src_dirs, deleted, holding, expected):
+    from ansible_collections.s32s.sync.plugins.module_utils._plan import dirs_emptied
+    assert dirs_emptied(paths, dst_dirs, src_dirs, deleted, holding) == expected
