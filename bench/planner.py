@@ -24,7 +24,10 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _engine() -> t.Any:
-    sys.path.insert(0, os.path.join(REPO, ".collections"))
+    import tools
+
+    if tools.COLLECTIONS not in sys.path:
+        sys.path.insert(0, tools.COLLECTIONS)
     from ansible_collections.s32s.sync.plugins.module_utils import _manifest, _plan, _tree
 
     return _plan, _tree, _manifest

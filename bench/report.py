@@ -171,6 +171,9 @@ def render(data: dict[str, t.Any]) -> str:
         f"duration {facts.get('duration_min')} min.",
         f"- Versions: ansible-core {v['ansible-core']}, boto3/botocore {v['boto3']}/{v['botocore']}, awscli "
         f"{v['awscli']}, {v['rclone']}, s5cmd {v['s5cmd']}, moto {v['moto']}.",
+        f"- Measured: s32s.sync at commit `{facts.get('measured', {}).get('commit', '?')}` "
+        f"({facts.get('measured', {}).get('source', '?')}"
+        + (f"; {facts['measured']['dirty']}" if facts.get("measured", {}).get("dirty") else "") + ").",
         "- Requests counted from: " + "; ".join(f"{k}: {c}" for k, c in facts.get("counting", {}).items()) + ".",
         ""]
     lines += ["## Ours against the fastest correct peer", "",

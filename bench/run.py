@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -83,6 +84,7 @@ class Bench:
         os.makedirs(self.work, exist_ok=True)
         self.results: list[dict[str, t.Any]] = []
         self.out_json = os.path.join(self.work, "results-partial.json")
+        self.extras: dict[str, t.Any] = {}
         self.tool_log = os.path.join(self.work, "tools.log")
 
     def save(self) -> None:
@@ -148,7 +150,35 @@ class Bench:
         args = self.args
         started = time.time()
         facts = report.machine_facts()
-        log(f"machine: {facts['cores']} cores, load {facts['load_start']}")
+        facts["measured"] = tools.snapshot_collection(os.path.join(self.work, "collections"))
+        log(f"machine: {facts['cores']} cores, load {facts['load_start']}; measuring s32s.sync "
+            f"{facts['measured']['commit'][:12] or '(work tree copy)'} {facts['measured']['dirty']}")
+        extras = self.extras
+        extras_path = os.path.join(self.work, "extras-partial.json")
+
+        def keep() -> None:
+            with open(extras_path, "w", encoding="utf-8") as f:
+                json.dump(extras, f, indent=0)
+
+        if args.planner:
+            import planner
+
+            log("planner: synthetic 100,000-entry plan")
+            extras["planner"] = planner.measure(100_000)
+            keep()
+        if args.hosts:
+            import hosts
+
+            log(f"many hosts: no-op pull on {args.hosts} hosts")
+            extras["hosts"] = hosts.measure(self, [int(n) for n in args.hosts.split(",")], args.hosts_server,
+                                            args.scale)
+            keep()
+        if args.profile:
+            import profile_ours
+
+            log("profiling ours (py-spy)")
+            extras["profile"] = profile_ours.profile(self, args.profile_server, args.scale)
+            keep()
         for server_name in args.servers:
             server = make_server(server_name, os.path.join(self.work, "servers"))
             server.start()
@@ -170,23 +200,6 @@ class Bench:
             facts.setdefault("counting", {})[server_name] = server.counting
         facts["load_end"] = [round(x, 2) for x in os.getloadavg()]
         facts["duration_min"] = round((time.time() - started) / 60, 1)
-        extras = {}
-        if args.planner:
-            import planner
-
-            log("planner: synthetic 100,000-entry plan")
-            extras["planner"] = planner.measure(100_000)
-        if args.hosts:
-            import hosts
-
-            log(f"many hosts: no-op pull on {args.hosts} hosts")
-            extras["hosts"] = hosts.measure(self, [int(n) for n in args.hosts.split(",")], args.hosts_server,
-                                            args.scale)
-        if args.profile:
-            import profile_ours
-
-            log("profiling ours (py-spy)")
-            extras["profile"] = profile_ours.profile(self, args.profile_server, args.scale)
         data = {"facts": facts, "args": {k: v for k, v in vars(args).items()}, "results": self.results,
                 **extras}
         with open(args.json_out, "w", encoding="utf-8") as f:
@@ -201,7 +214,7 @@ def parse_args(argv: t.Optional[list[str]] = None) -> argparse.Namespace:
     csv = lambda s: [x for x in s.split(",") if x]  # noqa: E731
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--datasets", type=csv, default=["small", "mixed"], help="small,mixed[,large]")
-    p.add_argument("--servers", type=csv, default=["moto", "rclone"])
+    p.add_argument("--servers", type=csv, default=["rclone", "moto"])
     p.add_argument("--tools", type=csv, default=list(tools.TOOLS))
     p.add_argument("--scenarios", type=csv, default=list(PUSH_SCENARIOS + PULL_SCENARIOS))
     p.add_argument("--scale", type=float, default=1.0, help="multiplies file counts (0.1 to iterate quickly)")
@@ -213,6 +226,9 @@ def parse_args(argv: t.Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--workdir", default=os.path.join(BENCH_DIR, ".work"))
     p.add_argument("--out", default=os.path.join(BENCH_DIR, "RESULTS.md"))
     p.add_argument("--json-out", default=os.path.join(BENCH_DIR, "results.json"))
+    p.add_argument("--report-only", metavar="JSON",
+                   help="only render --out from a results file (results.json, or .work/results-partial.json "
+                        "of an interrupted run)")
     args = p.parse_args(argv)
     for name in args.datasets:
         if name not in datasets.SPECS:
@@ -223,8 +239,36 @@ def parse_args(argv: t.Optional[list[str]] = None) -> argparse.Namespace:
     return args
 
 
+def report_only(args: argparse.Namespace) -> None:
+    with open(args.report_only, encoding="utf-8") as f:
+        data = json.load(f)
+    if isinstance(data, list):  # results-partial.json: the results alone
+        facts = report.machine_facts()
+        facts["note"] = "rendered from an interrupted run's partial results"
+        from servers import SERVERS
+
+        facts["counting"] = {name: cls.counting for name, cls in SERVERS.items()}
+        data = {"facts": facts, "args": {"runs": max(r["run"] for r in data) + 1 if data else 0,
+                                          "scale": data[0]["scale"] if data else 1}, "results": data}
+        extras_path = os.path.join(os.path.dirname(os.path.abspath(args.report_only)), "extras-partial.json")
+        if os.path.exists(extras_path):
+            with open(extras_path, encoding="utf-8") as f:
+                data.update(json.load(f))
+    with open(args.out, "w", encoding="utf-8") as f:
+        f.write(report.render(data))
+    log(f"wrote {args.out}")
+
+
+def _terminate(signum: int, _frame: t.Any) -> None:
+    raise SystemExit(128 + signum)  # run the finally blocks: servers and captures stop
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminate)
     args = parse_args()
+    if args.report_only:
+        report_only(args)
+        return
     ensure_tcpdump()
     Bench(args).run()
 

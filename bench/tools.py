@@ -25,6 +25,11 @@ BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(BENCH_DIR)
 BIN = os.path.dirname(sys.executable)
 
+#: The collections root that ansible-playbook and the planner use (set by :func:`snapshot_collection`;
+#: by default the repository's .collections, whose s32s/sync is the live work tree).
+COLLECTIONS = os.path.join(REPO, ".collections")
+SNAPSHOT: dict[str, str] = {}
+
 PEERS = ("aws", "rclone", "rclone-fc", "s5cmd", "community.aws")
 OURS = "ours"
 TOOLS = PEERS + (OURS,)
@@ -39,6 +44,47 @@ class Job(t.NamedTuple):
     env: dict[str, str]
     times_path: str
     module_times_path: str
+
+
+def snapshot_collection(dest: str) -> dict[str, str]:
+    """Freeze what is measured: s32s.sync as committed at HEAD (``git archive``), under
+    ``dest/ansible_collections/s32s/sync``, beside links to the repository's amazon.aws and
+    community.aws.  Other people commit to the work tree while a run takes an hour; without
+    this, one benchmark would mix several versions of the modules (or a half-edited file).
+    Without git, the work tree's plugins/ and meta/ are copied.  Sets :data:`COLLECTIONS`.
+    """
+    import shutil
+    import subprocess
+
+    global COLLECTIONS  # pylint: disable=global-statement
+    root = os.path.join(dest, "ansible_collections")
+    shutil.rmtree(dest, ignore_errors=True)
+    target = os.path.join(root, "s32s", "sync")
+    os.makedirs(target)
+    info = {"source": "work tree copy", "commit": "", "dirty": ""}
+    try:
+        commit = subprocess.run(["git", "-C", REPO, "rev-parse", "HEAD"], capture_output=True, text=True,
+                                check=True).stdout.strip()
+        archive = subprocess.run(["git", "-C", REPO, "archive", "--format=tar", commit, "galaxy.yml", "meta",
+                                  "plugins"], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-xf", "-", "-C", target], input=archive, check=True)
+        dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--", "plugins", "meta"],
+                               capture_output=True, text=True, check=False).stdout.strip()
+        info = {"source": "git archive HEAD", "commit": commit,
+                "dirty": f"{len(dirty.splitlines())} uncommitted change(s) in plugins/ or meta/ NOT measured"
+                if dirty else ""}
+    except (OSError, subprocess.CalledProcessError):
+        shutil.rmtree(target)
+        shutil.copytree(REPO, target, ignore=lambda d, names: [n for n in names if d == REPO and n not in (
+            "galaxy.yml", "meta", "plugins")])
+    for ns, name in (("amazon", "aws"), ("community", "aws"), ("ansible", "posix")):
+        src = os.path.join(REPO, ".collections", "ansible_collections", ns, name)
+        if os.path.isdir(src):
+            os.makedirs(os.path.join(root, ns), exist_ok=True)
+            os.symlink(src, os.path.join(root, ns, name))
+    COLLECTIONS = dest
+    SNAPSHOT.update(info)
+    return info
 
 
 def s5cmd_binary() -> str:
@@ -94,7 +140,7 @@ def interpreter_wrapper(workdir: str) -> str:
 
 def ansible_env(workdir: str) -> dict[str, str]:
     return {
-        "ANSIBLE_COLLECTIONS_PATH": os.path.join(REPO, ".collections"),
+        "ANSIBLE_COLLECTIONS_PATH": COLLECTIONS,
         "ANSIBLE_CALLBACK_PLUGINS": os.path.join(BENCH_DIR, "callback_plugins"),
         "ANSIBLE_CALLBACKS_ENABLED": "s32s_bench_timer",
         "ANSIBLE_PYTHON_INTERPRETER": interpreter_wrapper(workdir),
