@@ -1,17 +1,20 @@
 # Copyright: s32s.sync contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Issue 7, point 4: a deploy_site-like no-op pull on 1, 5 and 10 hosts.
+"""Issue 7, point 4: a no-op ``playbooks/deploy_site.yml`` on 1, 5 and 10 hosts.
 
-An inventory of N hosts with the local connection, each pulling s3://bench/site/
-into its own directory with its own manifest (``state_dir``), forks 10.  The
-bucket holds the ``small`` dataset.  For each N: one first run (the new hosts pull
-everything), then ``repeats`` no-op runs: median wall seconds of ansible-playbook,
-the slowest host's task time, and the requests the server received.
-playbooks/deploy_site.yml does not exist yet, so the play is the module itself.
+An inventory of N hosts (group ``web_slaves``) with the local connection, each
+pulling s3://bench/site/ into its own directory with its own manifest
+(``pull_state_dir``), forks 10.  The bucket holds the ``small`` dataset.  For each
+N: one first run (the new hosts pull everything), then ``REPEATS`` no-op runs:
+median wall seconds of ansible-playbook, the slowest host's pull task time, and the
+requests the server received.  The playbook is the measured snapshot's
+playbooks/deploy_site.yml (role s32s.sync.pull); without one, a one-task play of
+s32s.sync.s32s_pull.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -26,14 +29,25 @@ from verify import verify_local
 REPEATS = 3
 
 
-def _inventory(workdir: str, n: int) -> str:
-    path = os.path.join(workdir, f"hosts-{n}.ini")
+def _inventory(workdir: str, n: int, server: t.Any, bucket_prefix: str) -> str:
+    path = os.path.join(workdir, f"hosts-{n}.json")
+    hosts = {}
+    for i in range(1, n + 1):
+        base = os.path.join(workdir, f"h{i:02d}")
+        hosts[f"h{i:02d}"] = {"ansible_connection": "local", "bench_dest": f"{base}/site",
+                              "bench_state": f"{base}/state", "pull_s3": bucket_prefix,
+                              "pull_dest": f"{base}/site", "pull_state_dir": f"{base}/state"}
+    inventory = {"web_slaves": {"hosts": hosts, "vars": {
+        "pull_endpoint_url": server.endpoint, "pull_access_key": server.access_key,
+        "pull_secret_key": server.secret_key, "pull_region": "us-east-1"}}}
     with open(path, "w", encoding="utf-8") as f:
-        f.write("[slaves]\n")
-        for i in range(1, n + 1):
-            base = os.path.join(workdir, f"h{i:02d}")
-            f.write(f"h{i:02d} ansible_connection=local bench_dest={base}/site bench_state={base}/state\n")
+        json.dump(inventory, f, indent=1)  # JSON is YAML
     return path
+
+
+def deploy_site() -> str:
+    path = os.path.join(tools.COLLECTIONS, "ansible_collections", "s32s", "sync", "playbooks", "deploy_site.yml")
+    return path if os.path.exists(path) else ""
 
 
 def measure(bench: t.Any, counts: list[int], server_name: str, scale: float) -> dict[str, t.Any]:
@@ -50,11 +64,15 @@ def measure(bench: t.Any, counts: list[int], server_name: str, scale: float) -> 
         seed_bucket(server, golden)
         for i in range(1, max(counts) + 1):
             shutil.rmtree(os.path.join(workdir, f"h{i:02d}"), ignore_errors=True)
+        playbook = deploy_site()
         for n in counts:
+            inventory = _inventory(workdir, n, server, f"{BUCKET}/{PREFIX.rstrip('/')}")
             job = tools._playbook(workdir, "deploy_site-like pull", "s32s.sync.s32s_pull",  # pylint: disable=protected-access
                                   {"s3": f"{BUCKET}/{PREFIX.rstrip('/')}", "dest": "{{ bench_dest }}",
                                    "state_dir": "{{ bench_state }}", "use_manifest": True},
-                                  server, f"hosts-{n}", inventory=_inventory(workdir, n))
+                                  server, f"hosts-{n}", inventory=inventory)
+            if playbook:
+                job = job._replace(argv=[job.argv[0], "-i", inventory, playbook])
             first = run_job(job, bench.tool_log, server.window(), server)
             noops = [run_job(job, bench.tool_log, server.window(), server) for _ in range(REPEATS)]
             problems = []
@@ -68,7 +86,8 @@ def measure(bench: t.Any, counts: list[int], server_name: str, scale: float) -> 
             bench.log_hosts(rows[-1])
     finally:
         server.stop()
-    return {"description": f"Server `{server_name}`, dataset small ({len(expected)} files), local connection, "
-                           f"forks 10, {REPEATS} no-op runs per host count (median). "
-                           "playbooks/deploy_site.yml does not exist yet: the play runs s32s.sync.s32s_pull directly.",
-            "rows": rows}
+    what = ("`playbooks/deploy_site.yml` (role s32s.sync.pull; the slowest host's task time is its pull task)"
+            if playbook else "a one-task play of s32s.sync.s32s_pull (no playbooks/deploy_site.yml in the snapshot)")
+    return {"description": f"{what}; server `{server_name}`, dataset small ({len(expected)} files), local "
+                           f"connection, forks 10, one directory and manifest per host, {REPEATS} no-op runs per "
+                           "host count (median).", "rows": rows}

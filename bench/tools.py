@@ -65,8 +65,11 @@ def snapshot_collection(dest: str) -> dict[str, str]:
     try:
         commit = subprocess.run(["git", "-C", REPO, "rev-parse", "HEAD"], capture_output=True, text=True,
                                 check=True).stdout.strip()
-        archive = subprocess.run(["git", "-C", REPO, "archive", "--format=tar", commit, "galaxy.yml", "meta",
-                                  "plugins"], capture_output=True, check=True).stdout
+        listed = subprocess.run(["git", "-C", REPO, "ls-tree", "--name-only", commit], capture_output=True,
+                                text=True, check=True).stdout.split()
+        parts = [p for p in ("galaxy.yml", "meta", "plugins", "roles", "playbooks") if p in listed]
+        archive = subprocess.run(["git", "-C", REPO, "archive", "--format=tar", commit, *parts],
+                                 capture_output=True, check=True).stdout
         subprocess.run(["tar", "-xf", "-", "-C", target], input=archive, check=True)
         dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--", "plugins", "meta"],
                                capture_output=True, text=True, check=False).stdout.strip()
@@ -76,7 +79,7 @@ def snapshot_collection(dest: str) -> dict[str, str]:
     except (OSError, subprocess.CalledProcessError):
         shutil.rmtree(target)
         shutil.copytree(REPO, target, ignore=lambda d, names: [n for n in names if d == REPO and n not in (
-            "galaxy.yml", "meta", "plugins")])
+            "galaxy.yml", "meta", "plugins", "roles", "playbooks")])
     for ns, name in (("amazon", "aws"), ("community", "aws"), ("ansible", "posix")):
         src = os.path.join(REPO, ".collections", "ansible_collections", ns, name)
         if os.path.isdir(src):
