@@ -1,9 +1,9 @@
 # Build and test entry points for the s32s.sync collection (GNU make).
 #
-#   make test         venv + collpath, then unit, integration, sanity, lint (stops at the first failure)
+#   make test         venv + collpath, then unit, integration, sanity, lint, molecule (stops at the first failure)
 #   make venv         .venv from requirements-dev.txt, plus ansible-test's offline pip bootstrap
 #   make collpath     .collections/ansible_collections/{s32s/sync -> repo, amazon/aws, community/aws}
-#   make unit | integration | sanity | lint | build
+#   make unit | integration | sanity | lint | molecule | build
 #
 # Never put a trailing "# comment" after a variable value: make keeps the blanks.
 
@@ -33,13 +33,14 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLL)
 export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 
-.PHONY: test venv collpath unit integration sanity lint build shellcheck clean
+.PHONY: test venv collpath unit integration sanity lint molecule build shellcheck clean
 
 test: venv collpath
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory sanity
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory molecule
 
 # --- virtualenv ------------------------------------------------------------
 venv: $(VENV)/.s32s-requirements.stamp $(PIP_SHIM)
@@ -96,6 +97,13 @@ shellcheck:
 
 lint: venv collpath
 	$(BIN)/ansible-lint --offline
+
+# Scenarios of extensions/molecule/ (localhost, a moto server started by each scenario, no Docker).
+# Their molecule.yml sets prerun: false (no copy of the collection installed into ~/.ansible/collections
+# to shadow the work tree) and ANSIBLE_COLLECTIONS_PATH=${MOLECULE_PROJECT_DIRECTORY}/.collections,
+# whose s32s/sync is the symlink to this tree; verify asserts both.
+molecule: venv collpath
+	cd $(CURDIR) && NO_COLOR=1 MOLECULE_PROJECT_DIRECTORY=$(CURDIR) $(BIN)/molecule test --all
 
 build: venv
 	mkdir -p $(DIST)
