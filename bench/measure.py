@@ -35,8 +35,9 @@ def run_job(job: t.Any, log_path: str, window: t.Any, server: t.Any, timeout: fl
     window.open()
     cpu0 = server.cpu_seconds()
     stats_path = log_path + ".launch.json"
-    if os.path.exists(stats_path):
-        os.unlink(stats_path)
+    for path in (stats_path, job.times_path, job.module_times_path):
+        if path and os.path.exists(path):
+            os.unlink(path)  # one run's numbers only (a job is run several times)
     with open(log_path, "ab") as log:
         log.write(("\n$ " + " ".join(job.argv) + "\n").encode())
         log.flush()
@@ -67,7 +68,7 @@ def run_job(job: t.Any, log_path: str, window: t.Any, server: t.Any, timeout: fl
 
 
 def _ansible_times(job: t.Any) -> dict[str, t.Any]:
-    out: dict[str, t.Any] = {"task_s": None, "module_rss_mib": None, "module_wall_s": None}
+    out: dict[str, t.Any] = {"task_s": None, "module_rss_mib": None, "module_wall_s": None, "module_fresh": True}
     try:
         with open(job.times_path, encoding="utf-8") as f:
             records = json.load(f)

@@ -116,7 +116,9 @@ def cells(results: list[dict[str, t.Any]], server: str, dataset: str) -> dict[tu
             wrong = [r for r in rows if not r["correct"]]
             out[(tool, sc)] = Cell(
                 _median([r["wall_s"] for r in rows]), _median([r.get("task_s") for r in rows]),
-                _median([r["max_rss_mib"] for r in rows]), _median([r.get("module_rss_mib") for r in rows]),
+                _median([r["max_rss_mib"] for r in rows]),
+                # before module_fresh, a job's module figures accumulated over its sequence (P1/G1 exact)
+                _median([r.get("module_rss_mib") for r in rows if r.get("module_fresh") or sc in ("P1", "G1")]),
                 not wrong, len(rows), len(wrong), wrong[0]["problems"] if wrong else "",
                 _ops_text([r["ops"] for r in rows]), _median([r["cpu_s"] for r in rows]),
                 _median([r["server_cpu_s"] for r in rows]))

@@ -132,7 +132,7 @@ def interpreter_wrapper(workdir: str) -> str:
     else:
         body = ""
     spy = (f'if [ -n "$S32S_BENCH_PYSPY" ]; then\n'
-           f'  exec {os.path.join(BIN, "py-spy")} record --nonblocking --rate 200 --format raw '
+           f'  exec {os.path.join(BIN, "py-spy")} record --rate 100 --format raw $S32S_BENCH_PYSPY_ARGS '
            f'-o "$S32S_BENCH_PYSPY" -- {sys.executable} "$@" 2>>"$S32S_BENCH_PYSPY.log"\n'
            f'fi\n')
     with open(path, "w", encoding="utf-8") as f:
