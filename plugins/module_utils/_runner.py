@@ -28,7 +28,7 @@ from ._paths import local_path
 from . import _manifest
 from ._plan import Plan, Record, dirs_emptied, make_plan
 from ._s3store import S3Store
-from ._tree import Tree, walk_dest_local, walk_local
+from ._tree import TEMP_NAME_RE, Tree, walk_dest_local, walk_local
 
 PUSH = "push"
 PULL = "pull"
@@ -103,6 +103,9 @@ def plan_map(run: MapRun, store: S3Store, options: SyncOptions, endpoint: str) -
         local, remote, local_side = run.src, run.dst, "src"
     else:
         run.src = store.list_tree(m.s3, m.ignore)
+        for relpath in [p for p in run.src.entries if TEMP_NAME_RE.match(p.rpartition("/")[2])]:
+            del run.src.entries[relpath]  # the next run would take it for a leftover and delete it
+            run.src.skipped.append((relpath, "name reserved for pull's temporary files"))
         run.dst = walk_dest_local(m.root, m.ignore)
         local, remote, local_side = run.dst, run.src, "dst"
     if options.state_dir:
