@@ -236,3 +236,23 @@ def test_fifo_in_slave_is_never_opened(s3, tmp_path, fifo_guard):
     assert result['maps'][0]['status'] == 'ok'
     snap = snapshot(slave)
     assert snap['replaced'][:2] == ('file', b'file now') and snap['kept'] == ('fifo',)
+
+
+def test_keys_named_like_pull_temporaries_are_skipped(s3, tmp_path):
+    """A key whose name is that of a pull temporary file (``.s32s-tmp-<16 hex>``) is skipped
+    and reported, never downloaded (the next run would take it for a leftover, delete it,
+    download it again: ``changed`` on every run); the rest of the map is pulled, and the
+    key stays on S3."""
+    seed(s3, {'site/.s32s-tmp-0123456789abcdef': b'a real object', 'site/d/.s32s-tmp-fedcba9876543210': b'obj',
+              'site/a.txt': b'a'})
+    slave, master = tmp_path / 'slave', tmp_path / 'master'
+    maps = both_maps(s3, master, slave)
+    for run in range(2):
+        result = sync('pull', s3, maps)
+        m = result['maps'][0]
+        assert result['changed'] is (run == 0), run
+        assert sorted(s['path'] for s in m['skipped_paths']) == ['.s32s-tmp-0123456789abcdef',
+                                                                 'd/.s32s-tmp-fedcba9876543210']
+        assert files_of(snapshot(slave)) == {'a.txt': b'a'}
+    assert all_objects(s3) == {'site/.s32s-tmp-0123456789abcdef': b'a real object',
+                               'site/d/.s32s-tmp-fedcba9876543210': b'obj', 'site/a.txt': b'a'}
