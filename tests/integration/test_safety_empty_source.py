@@ -246,4 +246,3 @@ def test_push_broken_directory_link_keeps_its_keys(s3, tmp_path):
     assert m['skipped_paths'] == [{'path': 'media', 'reason': 'broken symlink'}]
     assert m['deleted'] == 0
     assert all_objects(s3) == remote
-
