@@ -249,7 +249,7 @@ def make_replica_plan(src: t.Mapping[str, Entry], dst: t.Mapping[str, Entry], *,
             plan.actions.append(Action(CREATE, relpath, t.cast(Entry, s).size, "new"))
             continue
         if s is None:
-            if not delete or relpath in protected:
+            if not delete or is_protected(relpath, protected):
                 plan.kept.append(relpath)
             else:
                 plan.actions.append(Action(DELETE, relpath, d.size, "not in source"))

@@ -185,7 +185,7 @@ def replicate(src_store: S3Store, src_loc: S3Location, src_endpoint: str, dests:
             check_plan(run.plan, run.map, src_tree, run.dst,
                        dataclasses.replace(options, allow_empty_source=True) if only is not None else options)
         except S32SError as e:
-            run.status, run.error = "refused", e.msg
+            run.status, run.error, run.details = "refused", e.msg, dict(e.details)
             continue
         if check_mode:
             continue

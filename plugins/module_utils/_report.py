@@ -93,6 +93,7 @@ def map_result(run: MapRun, options: SyncOptions, check_mode: bool) -> dict[str,
         "dirs_removed": (len(run.applied.dirs_removed) if run.applied is not None and not check_mode
                          else len(run.plan.dirs_to_remove) if run.status != "refused" else 0),
         "msg": run.error,
+        "would_delete": int(run.details.get("would_delete", 0)),
         "errors": [{"path": p, "error": e} for p, e in errors[:cap]],
         "skipped_paths": [{"path": p, "reason": r} for p, r in run.src.skipped[:cap]],
         "rejected_paths": [{"path": p, "reason": r} for p, r in (run.src.rejected + run.dst.rejected)[:cap]],

@@ -40,6 +40,7 @@ class MapRun:
     :ivar status: ``planned``, ``ok``, ``failed`` (something failed while
         applying) or ``refused`` (could not be planned, or the gate said no).
     :ivar error: the one-line reason when not ``ok``.
+    :ivar details: facts of a refusal (``would_delete``: deletions the gate refused).
     """
 
     def __init__(self, sync_map: SyncMap, direction: str) -> None:
@@ -54,6 +55,7 @@ class MapRun:
         self.manifest_path = ""
         self.applied: t.Optional[Applied] = None
         self.warnings: list[str] = []
+        self.details: dict[str, t.Any] = {}
 
 
 class PlanningError(S32SError):
@@ -166,11 +168,12 @@ def run_maps(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options:
             plan_map(run, store, options, endpoint)
         except S32SError as e:
             msg = e.msg if e.msg.startswith("map '") else f"map '{run.map.name}': {e.msg}"
-            run.status, run.error = "refused", msg
+            run.status, run.error, run.details = "refused", msg, dict(e.details)
             failures.append(msg)
     if failures:
         more = f" (and {len(failures) - 1} more map(s))" if len(failures) > 1 else ""
-        raise PlanningError(f"{failures[0]}{more}; nothing was changed", runs)
+        tail = "" if "nothing was changed" in failures[0] and not more else "; nothing was changed"
+        raise PlanningError(f"{failures[0]}{more}{tail}", runs)
     if check_mode:
         return runs
     for run in runs:

@@ -156,6 +156,10 @@ maps:
       description: Why the map failed or was refused (empty when it did not).
       type: str
       returned: always
+    would_delete:
+      description: When the safety gate refused the map over its deletions, how many it would have made (else 0).
+      type: int
+      returned: always
     errors:
       description: The failed paths with their errors (at most 1000).
       type: list

@@ -92,6 +92,20 @@ def test_a_string_where_a_list_is_expected_is_an_error(moto_s3, ansible_env, tmp
     assert bucket_objects(moto_s3) == {}
 
 
+def test_over_budget_is_refused_with_the_count_and_changes_nothing(s3, ansible_env, tmp_path):
+    master = tmp_path / 'master'
+    write(master, 'a.txt', b'a')
+    put(s3, 'site/a.txt', b'a')
+    put(s3, 'site/stale1', b'1')
+    put(s3, 'site/stale2', b'2')
+    maps = [{'name': 'site', 's3': '%s/site' % s3.bucket, 'master': str(master)}]
+    rc, result = _push(s3, ansible_env, tmp_path, {'maps': maps, 'max_delete': '1'})
+    assert rc != 0 and result['changed'] is False
+    assert result['msg'].count('nothing was changed') == 1 and 'max_delete=1' in result['msg'], result['msg']
+    assert result['maps'][0]['status'] == 'refused' and result['maps'][0]['would_delete'] == 2
+    assert bucket_objects(s3, 'site/') == {'site/a.txt': b'a', 'site/stale1': b'1', 'site/stale2': b'2'}
+
+
 def test_invalid_json_map_file(moto_s3, ansible_env, tmp_path):
     path = tmp_path / 'maps.json'
     path.write_text('[{"name": "site",, }]')

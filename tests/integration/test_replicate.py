@@ -131,6 +131,7 @@ def test_deletion_gate_scope_budget_and_empty_source(moto_s3, rclone_s3):
     with rclone_s3.requests() as log:
         over = run(moto_s3, [(rclone_s3, 'data')], delete=True, max_delete='0')
     assert over['maps'][0]['status'] == 'refused' and 'max_delete' in over['maps'][0]['msg']
+    assert over['maps'][0]['would_delete'] == 1
     assert not [r for r in log.entries if r.method in MUTATING]
     done = run(moto_s3, [(rclone_s3, 'data')], delete=True)
     assert done['totals']['deleted'] == 1
