@@ -21,7 +21,8 @@ def sync(direction, s3, maps, *, check_mode=False, client=None, names=None, **op
     opts = SyncOptions(**options)
     side = 'master' if direction == 'push' else 'slave'
     loaded = load_maps(maps, side, 'test', names)[0]
-    runs = run_maps(direction, loaded, S3Store(client or s3.client()), opts, check_mode=check_mode,
+    store = S3Store(client or s3.client(), client_factory=s3.client if opts.transfer_processes > 1 else None)
+    runs = run_maps(direction, loaded, store, opts, check_mode=check_mode,
                     endpoint=s3.endpoint_url)
     return to_result(runs, opts, check_mode=check_mode, diff=True)
 

@@ -51,6 +51,14 @@ options:
       - Number of files transferred at the same time (worker threads).
     type: int
     default: 8
+  transfer_processes:
+    description:
+      - Number of processes that share the transfers of a map, each running O(concurrency) divided by this
+        number of threads. botocore spends about a millisecond of CPU per request and one Python process
+        uses one core, so processes let large transfers use the other cores.
+      - V(0) picks one per CPU, at most 4, when a map transfers at least 200 files; V(1) uses threads only.
+    type: int
+    default: 0
   list_files:
     description:
       - Return the relative paths created, updated and deleted per map (at most 1000 per list).

@@ -37,6 +37,7 @@ def common_argument_spec() -> dict[str, t.Any]:
         allow_empty_source=dict(type="bool", default=False),
         allow_bare_bucket=dict(type="bool", default=False),
         concurrency=dict(type="int", default=8),
+        transfer_processes=dict(type="int", default=0),
         list_files=dict(type="bool", default=False),
         state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
         use_manifest=dict(type="bool", default=True),

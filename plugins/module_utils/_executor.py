@@ -16,11 +16,13 @@ place, so a reader sees the old file or the new one, never a partial one
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import stat
 import time
 import typing as t
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from ._errors import StoreError
 from ._etag import MULTIPART_THRESHOLD, is_md5_etag, multipart_etag, part_size_for
@@ -55,19 +57,86 @@ class Applied:
         self.deletes_blocked = ""
 
 
-def _run_pool(fn: t.Callable[[Action], t.Optional[Record]], actions: t.Sequence[Action], workers: int,
-              applied: Applied) -> None:
+#: A map transfers with processes only from this many files on (below, forking costs more than it saves).
+PROCESS_MIN_FILES = 200
+#: The most transfer processes ``transfer_processes: 0`` (auto) picks.
+PROCESS_AUTO_MAX = 4
+#: The shards of a process run, inherited by the forked workers (never pickled).
+_SHARD_JOB: t.Optional[tuple[t.Any, ...]] = None
+
+
+def transfer_processes(wanted: int, files: int, store: S3Store) -> int:
+    """How many processes to transfer ``files`` files with.
+
+    ``wanted`` 0 means auto: one per CPU, at most ``PROCESS_AUTO_MAX``, from
+    ``PROCESS_MIN_FILES`` files on. botocore costs about a millisecond of CPU
+    per request and the GIL keeps one process on one core; processes use the
+    other cores (issue 7). Without a client factory (a store made from a bare
+    client) it is always 1.
+    """
+    if store.client_factory is None or files < 2:
+        return 1
+    if wanted == 0:
+        wanted = min(os.cpu_count() or 1, PROCESS_AUTO_MAX) if files >= PROCESS_MIN_FILES else 1
+    return max(1, min(wanted, files))
+
+
+def _collect(applied: Applied, action: Action, record: t.Optional[Record], error: str) -> None:
+    if error:
+        applied.failed.append((action.relpath, error))
+        return
+    applied.done.append(action)
+    if record is not None:
+        applied.records[action.relpath] = record
+
+
+def _run_threads(fn: t.Callable[[Action], t.Optional[Record]], actions: t.Sequence[Action],
+                 workers: int) -> list[tuple[Action, t.Optional[Record], str]]:
+    out: list[tuple[Action, t.Optional[Record], str]] = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [(action, pool.submit(fn, action)) for action in actions]
         for action, future in futures:
             try:
-                record = future.result()
+                out.append((action, future.result(), ""))
             except (StoreError, OSError, ValueError) as e:
-                applied.failed.append((action.relpath, getattr(e, "msg", None) or str(e)))
-                continue
-            applied.done.append(action)
-            if record is not None:
-                applied.records[action.relpath] = record
+                out.append((action, None, getattr(e, "msg", None) or str(e)))
+    return out
+
+
+def _shard_main(index: int) -> list[tuple[str, t.Optional[Record], str]]:
+    """Body of one forked transfer process: its own client, its shard on threads."""
+    fn, shards, store, workers = t.cast(tuple, _SHARD_JOB)
+    store.client = store.client_factory()
+    return [(a.relpath, rec, err) for a, rec, err in _run_threads(fn, shards[index], workers)]
+
+
+def _run_pool(fn: t.Callable[[Action], t.Optional[Record]], actions: t.Sequence[Action], options: SyncOptions,
+              store: S3Store, applied: Applied) -> None:
+    """Run ``fn`` over ``actions`` on ``options.concurrency`` threads, spread over
+    :func:`transfer_processes` forked processes when that is worth it. A process
+    that dies fails the actions of its shard, never the run."""
+    global _SHARD_JOB  # pylint: disable=global-statement
+    processes = transfer_processes(options.transfer_processes, len(actions), store)
+    if processes == 1:
+        for action, record, error in _run_threads(fn, actions, options.concurrency):
+            _collect(applied, action, record, error)
+        return
+    ordered = sorted(actions, key=lambda a: -a.size)  # deal the big files out first
+    shards = [ordered[i::processes] for i in range(processes)]
+    _SHARD_JOB = (fn, shards, store, max(1, -(-options.concurrency // processes)))
+    try:
+        with ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_shard_main, i) for i in range(processes)]
+            for shard, future in zip(shards, futures):
+                by_path = {a.relpath: a for a in shard}
+                try:
+                    for relpath, record, error in future.result():
+                        _collect(applied, by_path[relpath], record, error)
+                except BrokenProcessPool as e:
+                    for action in shard:
+                        _collect(applied, action, None, f"transfer process died: {e}")
+    finally:
+        _SHARD_JOB = None
 
 
 def _same_stat(entry: Entry, st: os.stat_result) -> bool:
@@ -96,7 +165,7 @@ def apply_push(plan: Plan, sync_map: SyncMap, src: Tree, store: S3Store, options
             etag = multipart_etag(path, part_size_for(entry.size))
         return Record(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, etag) if etag else None
 
-    _run_pool(upload, plan.transfers, options.concurrency, applied)
+    _run_pool(upload, plan.transfers, options, store, applied)
     deletes = plan.deletes
     if deletes and applied.failed:
         applied.deletes_blocked = f"{len(applied.failed)} transfer(s) failed"
@@ -218,7 +287,7 @@ def apply_pull(plan: Plan, sync_map: SyncMap, src: Tree, dst: Tree, store: S3Sto
             return Record(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, entry.etag or "")
         raise AssertionError("unreachable")  # pragma: no cover
 
-    _run_pool(download, plan.transfers, options.concurrency, applied)
+    _run_pool(download, plan.transfers, options, store, applied)
     for relpath in dst.temp_files:
         if not symlinked_parent(real_root, relpath):
             _unlink_quietly(local_path(real_root, relpath))

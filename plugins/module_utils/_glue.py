@@ -39,6 +39,14 @@ def client_config(params: t.Mapping[str, t.Any]) -> t.Any:
     attempts), and a connection pool sized for ``concurrency`` workers.
     The user's ``aws_config`` is merged over it by ``AnsibleAWSModule.client``.
     """
+    try:
+        return _config(params)
+    except TypeError:  # botocore < 1.36 does not know the checksum settings
+        import botocore
+        raise ConfigError(f"botocore >= 1.36 is required on this host, found {botocore.__version__}") from None
+
+
+def _config(params: t.Mapping[str, t.Any]) -> t.Any:
     return Config(
         s3={"addressing_style": params["addressing_style"]},
         request_checksum_calculation=params["request_checksum_calculation"],
@@ -111,6 +119,7 @@ def build_options(params: t.Mapping[str, t.Any], protected: set[tuple[str, str]]
         allow_bare_bucket=params["allow_bare_bucket"],
         follow_symlinks=params.get("follow_symlinks") or "inside_root",
         concurrency=params["concurrency"],
+        transfer_processes=params.get("transfer_processes") or 0,
         list_files=params["list_files"],
         owner=params.get("owner"),
         group=params.get("group"),
@@ -127,7 +136,8 @@ def run_module(module: t.Any, direction: str) -> None:
     side, root_option = ("master", "src") if direction == PUSH else ("slave", "dest")
     check_mode = bool(module.check_mode)
     try:
-        store = S3Store(module.client("s3", config=client_config(params)))
+        config = client_config(params)
+        store = S3Store(module.client("s3", config=config), client_factory=lambda: module.client("s3", config=config))
         raw, source, protected = read_maps(params, store, side, root_option)
         maps, warnings = load_maps(raw, side, source, params.get("names"))
         options = build_options(params, protected)

@@ -86,6 +86,7 @@ class SyncOptions:
     allow_bare_bucket: bool = False
     follow_symlinks: str = FOLLOW_INSIDE_ROOT
     concurrency: int = 8
+    transfer_processes: int = 0
     list_files: bool = False
     list_files_max: int = 1000
     owner: t.Optional[str] = None
@@ -98,6 +99,8 @@ class SyncOptions:
     def __post_init__(self) -> None:
         if self.follow_symlinks not in FOLLOW_CHOICES:
             raise ConfigError(f"follow_symlinks must be one of {list(FOLLOW_CHOICES)}, got {self.follow_symlinks!r}")
+        if not 0 <= self.transfer_processes <= 64:
+            raise ConfigError(f"transfer_processes must be between 0 (auto) and 64, got {self.transfer_processes}")
         if not 1 <= self.concurrency <= 128:
             raise ConfigError(f"concurrency must be between 1 and 128, got {self.concurrency}")
 

@@ -67,11 +67,16 @@ class S3Store:
     :param client: a boto3 S3 client.
     :param transfer_config: an ``s3transfer``/boto3 ``TransferConfig`` for
         multipart uploads (``None``: this product's part-size policy).
+    :param client_factory: makes a new, equivalent client; transfer processes
+        call it after the fork (a client must not cross a fork). ``None``:
+        threads only.
     """
 
-    def __init__(self, client: t.Any, transfer_config: t.Any = None) -> None:
+    def __init__(self, client: t.Any, transfer_config: t.Any = None,
+                 client_factory: t.Optional[t.Callable[[], t.Any]] = None) -> None:
         self.client = client
         self.transfer_config = transfer_config
+        self.client_factory = client_factory
 
     # -- listing -----------------------------------------------------------
     def list_tree(self, location: S3Location, ignore: IgnoreRules) -> Tree:

@@ -52,6 +52,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
 notes:
+  - Needs boto3 and botocore 1.36 or later on the host that runs it (for the checksum settings).
   - Symlinks inside the destination are never followed to write or delete; a write or delete below a
     symlinked directory fails for that path.
   - Keys that could escape the destination (C(..) segments, a leading C(/), C(//), backslashes, control

@@ -42,6 +42,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
 notes:
+  - Needs boto3 and botocore 1.36 or later on the host that runs it (for the checksum settings).
   - FIFOs, sockets and devices in the source are skipped and reported, never opened.
   - Files of 8 MiB or more are uploaded as multipart in parts of 8 MiB (doubled until at most 10,000 parts),
     so their ETags can be recomputed locally.

@@ -103,6 +103,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
 notes:
+  - Needs boto3 and botocore 1.36 or later on the host that runs it (for the checksum settings).
   - The record of the last copy per destination is kept in O(state_dir) on the managed host.
 seealso:
   - module: s32s.sync.s32s_push

@@ -240,3 +240,22 @@ def test_large_file_multipart_noop_and_pull(s3, tmp_path):
     with s3.requests() as log:
         result = sync('push', s3, maps)
     assert result['changed'] is False and log.ops() == {'ListObjectsV2': 1}
+
+
+def test_transfers_spread_over_processes(s3, tmp_path):
+    master, slave = tmp_path / 'm', tmp_path / 's'
+    files = {'d%d/f%03d.txt' % (i % 4, i): os.urandom(i % 97 + 1) for i in range(240)}
+    files['big.bin'] = os.urandom(9 * 1024 * 1024)  # multipart inside a process
+    for rel, data in files.items():
+        write(master, rel, data)
+    maps = maps_for(s3, master, slave)
+    state = str(tmp_path / 'state')
+    pushed = sync('push', s3, maps, state_dir=state, transfer_processes=2)
+    assert pushed['totals']['created'] == len(files) and pushed['totals']['failed'] == 0
+    assert bucket_objects(s3, 'site/') == {'site/' + k: v for k, v in files.items()}
+    pulled = sync('pull', s3, maps, state_dir=state, transfer_processes=2)
+    assert pulled['totals']['created'] == len(files) and local_files(slave) == files
+    with s3.requests() as log:  # the records made in the processes reached the manifest
+        for direction in ('push', 'pull'):
+            assert sync(direction, s3, maps, state_dir=state, transfer_processes=2)['changed'] is False
+    assert log.ops() == {'ListObjectsV2': 2}
