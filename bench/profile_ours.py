@@ -27,19 +27,20 @@ from servers import make_server
 
 RATE = 100
 PHASES = (
-    ("AnsibleAWSModule set-up (argument spec, SDK check)", re.compile(r"^__init__ \(.*amazon/aws/plugins/module_utils/modules\.py")),
-    ("boto3 client creation", re.compile(r"^(client|_get_session|create_client|boto3_conn) \(")),
-    ("local walk (scandir + stat)", re.compile(r"^(walk_local|walk_dest_local) \(")),
-    ("S3 listing (ListObjectsV2 + parsing)", re.compile(r"^list_tree \(")),
-    ("manifest load", re.compile(r"^load \(.*_manifest\.py")),
-    ("manifest save", re.compile(r"^save \(.*_manifest\.py")),
-    ("plan", re.compile(r"^make_plan \(")),
-    ("content checks (hashing)", re.compile(r"^(_content_checks|check) \(.*_runner\.py")),
+    ("AnsibleAWSModule set-up (argument spec, SDK check)", re.compile(r"^(\w+\.)?__init__ \(.*amazon/aws/plugins/module_utils/modules\.py")),
+    ("boto3 client creation", re.compile(r"^(\w+\.)?(client|_get_session|create_client|boto3_conn) \(")),
+    ("local walk (scandir + stat)", re.compile(r"^(\w+\.)?(walk_local|walk_dest_local) \(")),
+    ("S3 listing (ListObjectsV2 + parsing)", re.compile(r"^(\w+\.)?list_tree \(")),
+    ("manifest load", re.compile(r"^(\w+\.)?load \(.*_manifest\.py")),
+    ("manifest save", re.compile(r"^(\w+\.)?save \(.*_manifest\.py")),
+    ("plan", re.compile(r"^(\w+\.)?make_plan \(")),
+    ("content checks (hashing)", re.compile(r"^(\w+\.)?(_content_checks|check) \(.*_runner\.py")),
     ("transfers (executor, worker threads)",
-     re.compile(r"^(apply_push|apply_pull|upload|download|_run_pool|delete_keys) \(.*(_executor|_s3store)\.py")),
-    ("report and exit_json", re.compile(r"^(to_result|exit_json|fail_json) \(")),
+     re.compile(r"^(\w+\.)?(apply_push|apply_pull|upload|download|_run_pool|delete_keys) \(.*(_executor|_s3store)\.py")),
+    ("report and exit_json", re.compile(r"^(\w+\.)?(to_result|exit_json|fail_json) \(")),
 )
 IMPORTS = re.compile(r"^_find_and_load \(")
+PARSE_ARGS = re.compile(r"^(\w+\.)?(_load_params|_check_arguments|_validate) \(")
 
 
 def _parse(path: str) -> list[tuple[list[str], int]]:

@@ -251,6 +251,8 @@ def render(data: dict[str, t.Any]) -> str:
         lines += render_planner(data["planner"])
     if "hosts" in data:
         lines += render_hosts(data["hosts"])
+    if "hosts_module" in data:
+        lines += render_hosts(data["hosts_module"], "The same with a one-task play of s32s.sync.s32s_pull")
     if "profile" in data:
         lines += render_profile(data["profile"])
     return "\n".join(lines) + "\n"
@@ -272,8 +274,8 @@ def render_planner(p: dict[str, t.Any]) -> list[str]:
     return lines
 
 
-def render_hosts(h: dict[str, t.Any]) -> list[str]:
-    lines = ["## Many hosts: no-op pull (issue 7, point 4)", "",
+def render_hosts(h: dict[str, t.Any], title: str = "") -> list[str]:
+    lines = [f"### {title}" if title else "## Many hosts: no-op pull (issue 7, point 4)", "",
              f"{h['description']}", "",
              "| hosts | first (full) pull s | no-op wall s (median) | slowest host's task s | requests per no-op |",
              "|---|---|---|---|---|"]

@@ -150,7 +150,7 @@ class Bench:
         args = self.args
         started = time.time()
         facts = report.machine_facts()
-        facts["measured"] = tools.snapshot_collection(os.path.join(self.work, "collections"))
+        facts["measured"] = tools.snapshot_collection(os.path.join(self.work, "collections"), args.commit)
         log(f"machine: {facts['cores']} cores, load {facts['load_start']}; measuring s32s.sync "
             f"{facts['measured']['commit'][:12] or '(work tree copy)'} {facts['measured']['dirty']}")
         extras = self.extras
@@ -226,6 +226,7 @@ def parse_args(argv: t.Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--workdir", default=os.path.join(BENCH_DIR, ".work"))
     p.add_argument("--out", default=os.path.join(BENCH_DIR, "RESULTS.md"))
     p.add_argument("--json-out", default=os.path.join(BENCH_DIR, "results.json"))
+    p.add_argument("--commit", default="HEAD", help="the commit of s32s.sync to measure (default HEAD)")
     p.add_argument("--report-only", metavar="JSON",
                    help="only render --out from a results file (results.json, or .work/results-partial.json "
                         "of an interrupted run)")

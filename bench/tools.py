@@ -46,7 +46,7 @@ class Job(t.NamedTuple):
     module_times_path: str
 
 
-def snapshot_collection(dest: str) -> dict[str, str]:
+def snapshot_collection(dest: str, commit: str = "HEAD") -> dict[str, str]:
     """Freeze what is measured: s32s.sync as committed at HEAD (``git archive``), under
     ``dest/ansible_collections/s32s/sync``, beside links to the repository's amazon.aws and
     community.aws.  Other people commit to the work tree while a run takes an hour; without
@@ -63,8 +63,8 @@ def snapshot_collection(dest: str) -> dict[str, str]:
     os.makedirs(target)
     info = {"source": "work tree copy", "commit": "", "dirty": ""}
     try:
-        commit = subprocess.run(["git", "-C", REPO, "rev-parse", "HEAD"], capture_output=True, text=True,
-                                check=True).stdout.strip()
+        commit = subprocess.run(["git", "-C", REPO, "rev-parse", "--verify", commit + "^{commit}"],
+                                capture_output=True, text=True, check=True).stdout.strip()
         listed = subprocess.run(["git", "-C", REPO, "ls-tree", "--name-only", commit], capture_output=True,
                                 text=True, check=True).stdout.split()
         parts = [p for p in ("galaxy.yml", "meta", "plugins", "roles", "playbooks") if p in listed]
@@ -73,7 +73,7 @@ def snapshot_collection(dest: str) -> dict[str, str]:
         subprocess.run(["tar", "-xf", "-", "-C", target], input=archive, check=True)
         dirty = subprocess.run(["git", "-C", REPO, "status", "--porcelain", "--", "plugins", "meta"],
                                capture_output=True, text=True, check=False).stdout.strip()
-        info = {"source": "git archive HEAD", "commit": commit,
+        info = {"source": "git archive", "commit": commit,
                 "dirty": f"{len(dirty.splitlines())} uncommitted change(s) in plugins/ or meta/ NOT measured"
                 if dirty else ""}
     except (OSError, subprocess.CalledProcessError):
