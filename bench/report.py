@@ -253,6 +253,8 @@ def render(data: dict[str, t.Any]) -> str:
         lines += render_hosts(data["hosts"])
     if "hosts_module" in data:
         lines += render_hosts(data["hosts_module"], "The same with a one-task play of s32s.sync.s32s_pull")
+    if "micro" in data:
+        lines += render_micro(data["micro"])
     if "profile" in data:
         lines += render_profile(data["profile"])
     return "\n".join(lines) + "\n"
@@ -294,4 +296,15 @@ def render_profile(p: dict[str, t.Any]) -> list[str]:
         for pct, frame in run["top"]:
             lines.append(f"| {pct:.1f} | `{frame}` |")
         lines.append("")
+    return lines
+
+
+def render_micro(m: dict[str, t.Any]) -> list[str]:
+    lines = ["## Client CPU per request: boto3 options (bench/micro.py)", "", m["description"], "",
+             f"{m['objects']:,} objects of 1-16 KiB on rclone serve s3, median of {m['repeats']}.", "",
+             "| operation | variant | client CPU ms per object | client CPU s | wall s |", "|---|---|---|---|---|"]
+    for r in m["rows"]:
+        lines.append(f"| {r['op']} | {r['variant']} | {r['cpu_ms_per_object']:.3f} | {r['cpu_s']:.2f} | "
+                     f"{r['wall_s']:.2f} |")
+    lines.append("")
     return lines

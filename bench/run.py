@@ -173,6 +173,12 @@ class Bench:
             extras["hosts"] = hosts.measure(self, [int(n) for n in args.hosts.split(",")], args.hosts_server,
                                             args.scale)
             keep()
+        if args.micro:
+            import micro
+
+            log("client CPU per request: boto3 options")
+            extras["micro"] = micro.measure(self.work)
+            keep()
         if args.profile:
             import profile_ours
 
@@ -222,6 +228,8 @@ def parse_args(argv: t.Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--hosts", default="1,5,10", help="host counts of the many-hosts no-op ('' to skip)")
     p.add_argument("--hosts-server", default="rclone")
     p.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--micro", action=argparse.BooleanOptionalAction, default=True,
+                   help="client CPU per request of boto3 options (bench/micro.py)")
     p.add_argument("--profile-server", default="rclone")
     p.add_argument("--workdir", default=os.path.join(BENCH_DIR, ".work"))
     p.add_argument("--out", default=os.path.join(BENCH_DIR, "RESULTS.md"))
