@@ -46,6 +46,7 @@ class Applied:
     :ivar failed: ``[(relpath, error)]``.
     :ivar records: relpath -> new manifest :class:`Record` of each file written.
     :ivar dirs_removed: relpaths of directories removed (pull).
+    :ivar dirs_created: relpaths of directories created for S3 ``dir/`` markers (pull).
     :ivar deletes_blocked: why the deletions did not run, or ``''``.
     """
 
@@ -54,6 +55,7 @@ class Applied:
         self.failed: list[tuple[str, str]] = []
         self.records: dict[str, Record] = {}
         self.dirs_removed: list[str] = []
+        self.dirs_created: list[str] = []
         self.deletes_blocked = ""
 
 
@@ -311,6 +313,15 @@ def apply_pull(plan: Plan, sync_map: SyncMap, src: Tree, dst: Tree, store: S3Sto
             applied.failed.append((action.relpath, f"cannot delete: {e.strerror or e}"))
     if deletes and not applied.failed:
         applied.dirs_removed = _remove_empty_dirs(real_root, plan.dirs_to_remove)
+    for relpath in plan.dirs_to_create:
+        try:
+            bad = symlinked_parent(real_root, relpath + "/x")
+            if bad:
+                raise OSError(f"refusing to create a directory through {bad!r}: it is a symlink or not a directory")
+            _makedirs(real_root, relpath, options.directory_mode)
+            applied.dirs_created.append(relpath)
+        except OSError as e:
+            applied.failed.append((relpath + "/", f"cannot create directory: {e.strerror or e}"))
     return applied
 
 

@@ -69,6 +69,7 @@ class Plan:
     :ivar missing: listed ``files`` the source does not have.
     :ivar kept: destination-only paths not deleted (``files`` map, ``delete: false``, protected).
     :ivar dirs_to_remove: local directories the deletions leave empty, deepest first (pull).
+    :ivar dirs_to_create: local directories named by S3 ``dir/`` markers that do not exist yet (pull).
     """
 
     def __init__(self) -> None:
@@ -80,6 +81,7 @@ class Plan:
         self.missing: list[str] = []
         self.kept: list[str] = []
         self.dirs_to_remove: list[str] = []
+        self.dirs_to_create: list[str] = []
 
     def of_kind(self, kind: str) -> list[Action]:
         """Return the actions of one kind, in relpath order."""

@@ -56,8 +56,10 @@ def diff_lines(run: MapRun, check_mode: bool) -> list[str]:
     applied = run.applied
     if check_mode or applied is None:
         return [line(a) for a in run.plan.actions] + [
+            f"[{name}] mkdir {_target(run, d)}/ (directory marker)" for d in run.plan.dirs_to_create] + [
             f"[{name}] delete {_target(run, d)}/ (empty directory)" for d in run.plan.dirs_to_remove]
     lines = [line(a) for a in sorted(applied.done, key=lambda a: a.relpath)]
+    lines.extend(f"[{name}] mkdir {_target(run, d)}/ (directory marker)" for d in applied.dirs_created)
     lines.extend(f"[{name}] delete {_target(run, d)}/ (empty directory)" for d in applied.dirs_removed)
     lines.extend(f"[{name}] FAILED {_target(run, p)}: {err}" for p, err in applied.failed)
     if applied.deletes_blocked:
@@ -92,6 +94,8 @@ def map_result(run: MapRun, options: SyncOptions, check_mode: bool) -> dict[str,
                   "unchanged": run.plan.unchanged_bytes},
         "dirs_removed": (len(run.applied.dirs_removed) if run.applied is not None and not check_mode
                          else len(run.plan.dirs_to_remove) if run.status != "refused" else 0),
+        "dirs_created": (len(run.applied.dirs_created) if run.applied is not None and not check_mode
+                         else len(run.plan.dirs_to_create) if run.status != "refused" else 0),
         "msg": run.error,
         "would_delete": int(run.details.get("would_delete", 0)),
         "errors": [{"path": p, "error": e} for p, e in errors[:cap]],
@@ -112,7 +116,8 @@ def to_result(runs: t.Sequence[MapRun], options: SyncOptions, *, check_mode: boo
     maps = [map_result(r, options, check_mode) for r in runs]
     totals = {k: sum(m[k] for m in maps) for k in COUNTS}
     totals["bytes"] = {k: sum(m["bytes"][k] for m in maps) for k in ("created", "updated", "deleted", "unchanged")}
-    changed = any(m["created"] or m["updated"] or m["deleted"] or m["dirs_removed"] for m in maps)
+    changed = any(m["created"] or m["updated"] or m["deleted"] or m["dirs_removed"] or m["dirs_created"]
+                  for m in maps)
     warnings = []
     for r in runs:
         warnings.extend(r.warnings)

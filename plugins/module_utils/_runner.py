@@ -120,6 +120,8 @@ def plan_map(run: MapRun, store: S3Store, options: SyncOptions, endpoint: str) -
     if run.plan.verify:
         checked = _content_checks(run, local, remote, options.concurrency)
         run.plan = make_plan(run.src.entries, run.dst.entries, checked=checked, **kwargs)
+    if run.direction == PULL and m.files is None:
+        run.plan.dirs_to_create = sorted(run.src.markers - run.dst.dirs)
     if run.direction == PULL and run.plan.deletes:
         run.plan.dirs_to_remove = dirs_emptied(run.dst.entries, run.dst.dirs, run.src.dirs,
                                                {a.relpath for a in run.plan.deletes}, run.dst.holding_unlisted())

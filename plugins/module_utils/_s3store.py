@@ -105,7 +105,9 @@ class S3Store:
                                      code="BadListing")
                 relpath = key[len(list_prefix):]
                 if relpath.endswith("/") and obj.get("Size", 0) == 0 and not unsafe_reason(relpath[:-1]):
-                    tree.dirs.add(relpath[:-1])
+                    if not ignore.matches(relpath[:-1]):
+                        tree.dirs.add(relpath[:-1])
+                        tree.markers.add(relpath[:-1])
                     continue
                 reason = unsafe_reason(relpath)
                 if reason:

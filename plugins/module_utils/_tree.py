@@ -71,6 +71,7 @@ class Tree:
     :ivar ignored: count of paths matched by ignore rules (directories count once).
     :ivar temp_files: relpaths of leftover pull temporary files (local only).
     :ivar ignored_in: relpaths of the directories that hold ignored paths (``''``: the root).
+    :ivar markers: relpaths of directories named by S3 ``dir/`` marker objects (S3 only).
     """
 
     def __init__(self) -> None:
@@ -82,6 +83,7 @@ class Tree:
         self.ignored = 0
         self.temp_files: list[str] = []
         self.ignored_in: set[str] = set()
+        self.markers: set[str] = set()
 
     def holding_unlisted(self) -> set[str]:
         """Directories that hold something this tree does not list (ignored, skipped,

@@ -162,6 +162,10 @@ maps:
       description: Bytes created, updated, deleted and unchanged.
       type: dict
       returned: always
+    dirs_created:
+      description: Directories created for S3 C(dir/) marker objects (pull only).
+      type: int
+      returned: always
     dirs_removed:
       description: Directories removed (pull only).
       type: int
@@ -207,6 +211,7 @@ maps:
       rejected: 0
       failed: 0
       bytes: {created: 2048, updated: 512, deleted: 100, unchanged: 1048576}
+      dirs_created: 0
       dirs_removed: 0
       msg: ""
       errors: []

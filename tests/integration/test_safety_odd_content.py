@@ -100,14 +100,22 @@ def test_more_than_1000_keys_paginate(s3, tmp_path):
 def test_directory_markers_on_s3(moto_s3, tmp_path):
     """moto only: rclone stores a ``dir/`` marker as a plain object ``dir`` and cannot hold it
     beside ``dir/x`` (TOOLCHAIN.md 3.6).  Markers (``empty/``, ``full/`` beside ``full/x``)
-    are directories: pull creates no file for them and does not fail, and push never
-    deletes them."""
+    are directories: pull creates the directory (an empty one too) and no file for them, and
+    push never deletes them."""
     s3 = moto_s3
     seed(s3, {'site/empty/': b'', 'site/full/': b'', 'site/full/x': b'x', 'site/a.txt': b'a'})
     slave, master = tmp_path / 'slave', tmp_path / 'master'
+    preview = sync('pull', s3, both_maps(s3, master, slave), check_mode=True)
+    assert '[%s] mkdir %s/ (directory marker)' % (preview['maps'][0]['name'], slave / 'empty') \
+        in preview['diff']['prepared']
+    assert not slave.exists()
     result = sync('pull', s3, both_maps(s3, master, slave))
     assert result['maps'][0]['status'] == 'ok' and result['totals']['created'] == 2
+    assert result['maps'][0]['dirs_created'] == 2  # empty/ and full/ (full/ is made by its file's download first)
     assert files_of(snapshot(slave)) == {'full/x': b'x', 'a.txt': b'a'}
+    assert (slave / 'empty').is_dir() and not os.listdir(slave / 'empty')
+    again = sync('pull', s3, both_maps(s3, master, slave))
+    assert again['changed'] is False and again['maps'][0]['dirs_created'] == 0
     write(master, 'a.txt', b'a')
     write(master, 'full/x', b'x')
     write(master, 'b.txt', b'b')
