@@ -176,6 +176,7 @@ def render(data: dict[str, t.Any]) -> str:
         f"- Measured: s32s.sync at commit `{facts.get('measured', {}).get('commit', '?')}` "
         f"({facts.get('measured', {}).get('source', '?')}"
         + (f"; {facts['measured']['dirty']}" if facts.get("measured", {}).get("dirty") else "") + ").",
+        *([f"- {facts['post_note']}"] if facts.get("post_note") else []),
         "- Requests counted from: " + "; ".join(f"{k}: {c}" for k, c in facts.get("counting", {}).items()) + ".",
         ""]
     lines += ["## Ours against the fastest correct peer", "",
