@@ -254,6 +254,8 @@ def render(data: dict[str, t.Any]) -> str:
         lines += render_hosts(data["hosts"])
     if "hosts_module" in data:
         lines += render_hosts(data["hosts_module"], "The same with a one-task play of s32s.sync.s32s_pull")
+    if "rss" in data:
+        lines += render_rss(data["rss"])
     if "micro" in data:
         lines += render_micro(data["micro"])
     if "profile" in data:
@@ -307,5 +309,20 @@ def render_micro(m: dict[str, t.Any]) -> list[str]:
     for r in m["rows"]:
         lines.append(f"| {r['op']} | {r['variant']} | {r['cpu_ms_per_object']:.3f} | {r['cpu_s']:.2f} | "
                      f"{r['wall_s']:.2f} |")
+    lines.append("")
+    return lines
+
+
+def render_rss(r: dict[str, t.Any]) -> list[str]:
+    lines = ["## Module RSS against file size (bench/rssflat.py)", "",
+             "One file pushed to an empty `rclone serve s3`, then pulled into an empty directory; max RSS of the "
+             "module process (/usr/bin/time).", "",
+             "| file size MiB | push: module RSS MiB | push task s | pull: module RSS MiB | pull task s | requests (push) |",
+             "|---|---|---|---|---|---|"]
+    for row in r["rows"]:
+        p, g = row["push"], row["pull"]
+        lines.append(f"| {row['size_mib']} | {_fmt(p['module_rss_mib'], 0)} | {_fmt(p['task_s'])} | "
+                     f"{_fmt(g['module_rss_mib'], 0)} | {_fmt(g['task_s'])} | {_ops_text([p['ops']])} |"
+                     + ("" if row["correct"] else " **WRONG**"))
     lines.append("")
     return lines

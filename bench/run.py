@@ -110,6 +110,11 @@ class Bench:
         log(f"  {row['hosts']:2d} hosts: first {row['first_s']:.2f}s, no-op {row['noop_s']:.2f}s "
             f"(slowest task {row['noop_task_s']:.2f}s) [{row['ops']}] {'ok' if row['correct'] else 'WRONG'}")
 
+    def log_rss(self, row: dict[str, t.Any]) -> None:
+        log(f"  {row['size_mib']} MiB: push RSS {row['push']['module_rss_mib']} MiB ({row['push']['task_s']}s), "
+            f"pull RSS {row['pull']['module_rss_mib']} MiB ({row['pull']['task_s']}s) "
+            f"{'ok' if row['correct'] else 'WRONG'}")
+
     def push_sequence(self, tool: str, server: t.Any, name: str, golden: str, expected: datasets.Expected,
                       meta: dict[str, t.Any]) -> None:
         src, state = os.path.join(self.work, "src"), os.path.join(self.work, "state")
@@ -173,6 +178,12 @@ class Bench:
             extras["hosts"] = hosts.measure(self, [int(n) for n in args.hosts.split(",")], args.hosts_server,
                                             args.scale)
             keep()
+        if args.rss:
+            import rssflat
+
+            log("module RSS against file size (one file of 64, 256, 512 MiB)")
+            extras["rss"] = rssflat.measure(self)
+            keep()
         if args.micro:
             import micro
 
@@ -228,6 +239,8 @@ def parse_args(argv: t.Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--hosts", default="1,5,10", help="host counts of the many-hosts no-op ('' to skip)")
     p.add_argument("--hosts-server", default="rclone")
     p.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--rss", action=argparse.BooleanOptionalAction, default=True,
+                   help="module RSS of a push/pull of one 64, 256, 512 MiB file (bench/rssflat.py)")
     p.add_argument("--micro", action=argparse.BooleanOptionalAction, default=True,
                    help="client CPU per request of boto3 options (bench/micro.py)")
     p.add_argument("--profile-server", default="rclone")
