@@ -126,10 +126,18 @@ BENCH_DATASETS ?= small,mixed
 BENCH_SCALE ?= 1
 BENCH_ARGS ?=
 
-.PHONY: bench
+BENCH_REPLICATE_FILES ?= 1000
+
+.PHONY: bench bench-replicate
 bench: collpath $(BENCH_VENV)/.bench-requirements.stamp
 	$(BENCH_VENV)/bin/python bench/run.py --runs $(BENCH_RUNS) --datasets $(BENCH_DATASETS) \
 	    --scale $(BENCH_SCALE) $(BENCH_ARGS)
+	$(MAKE) --no-print-directory bench-replicate
+
+# S3-to-S3: s32s_replicate against rclone sync between two remotes (moto -> rclone serve s3).
+bench-replicate: collpath $(BENCH_VENV)/.bench-requirements.stamp
+	$(BENCH_VENV)/bin/python bench/replicate.py --runs $(BENCH_RUNS) --files $(BENCH_REPLICATE_FILES) \
+	    --out bench/RESULTS-replicate.md
 
 $(BENCH_VENV)/.bench-requirements.stamp: bench/requirements.txt
 	$(PYTHON) -m venv $(BENCH_VENV)
