@@ -74,7 +74,7 @@ def measure(bench: t.Any, counts: list[int], server_name: str, scale: float) -> 
             if playbook:
                 job = job._replace(argv=[job.argv[0], "-i", inventory, playbook])
             first = run_job(job, bench.tool_log, server.window(), server)
-            noops = [run_job(job, bench.tool_log, server.window(), server) for _ in range(REPEATS)]
+            noops = [run_job(job, bench.tool_log, server.window(), server) for _unused in range(REPEATS)]
             problems = []
             for i in range(1, n + 1):
                 problems += verify_local(os.path.join(workdir, f"h{i:02d}", "site"), expected)

@@ -124,7 +124,7 @@ def measure(workdir: str, n: int = 2000, repeats: int = 3) -> dict[str, t.Any]:
             ("ListObjectsV2", "same, and no _handle_200_error pre-parse", lambda: lister(both), n),
         ]
         for op, variant, fn, count in cases:
-            samples = [_timed(fn) for _ in range(repeats)]
+            samples = [_timed(fn) for _unused in range(repeats)]
             cpu = statistics.median(s[0] for s in samples)
             wall = statistics.median(s[1] for s in samples)
             rows.append({"op": op, "variant": variant, "requests": count, "cpu_s": cpu, "wall_s": wall,

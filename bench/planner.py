@@ -38,7 +38,7 @@ def _relpath(i: int) -> str:
 
 
 def build(n: int) -> tuple[dict, dict, dict]:
-    _plan, _tree, _ = _engine()
+    _plan, _tree, _unused = _engine()
     local, remote, manifest = {}, {}, {}
     base = 1_700_000_000_000_000_000
     for i in range(n):
@@ -54,7 +54,7 @@ def build(n: int) -> tuple[dict, dict, dict]:
 def _timed(fn: t.Callable[[], t.Any], repeats: int) -> tuple[float, float, t.Any]:
     best = float("inf")
     result = None
-    for _ in range(repeats):
+    for _unused in range(repeats):
         gc.collect()
         start = time.perf_counter()
         result = fn()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import signal
 import subprocess
@@ -203,7 +202,7 @@ class Bench:
                 for name in args.datasets:
                     golden, expected = datasets.ensure(name, args.scale, os.path.join(self.work, "data"))
                     log(f"{server_name} / {name}: {len(expected)} files, "
-                        f"{sum(s for s, _ in expected.values()) / datasets.MIB:.0f} MiB")
+                        f"{sum(size for size, _digest in expected.values()) / datasets.MIB:.0f} MiB")
                     for run in range(args.runs):
                         order = list(args.tools[run % len(args.tools):]) + list(args.tools[:run % len(args.tools)])
                         for tool in order:
@@ -217,7 +216,7 @@ class Bench:
             facts.setdefault("counting", {})[server_name] = server.counting
         facts["load_end"] = [round(x, 2) for x in os.getloadavg()]
         facts["duration_min"] = round((time.time() - started) / 60, 1)
-        data = {"facts": facts, "args": {k: v for k, v in vars(args).items()}, "results": self.results,
+        data = {"facts": facts, "args": dict(vars(args)), "results": self.results,
                 **extras}
         with open(args.json_out, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=1)
@@ -226,9 +225,13 @@ class Bench:
         log(f"wrote {args.out} and {args.json_out} ({facts['duration_min']} min)")
 
 
+def csv(text: str) -> list[str]:
+    """``a,b,`` -> ``['a', 'b']`` (argparse type)."""
+    return [x for x in text.split(",") if x]
+
+
 def parse_args(argv: t.Optional[list[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    csv = lambda s: [x for x in s.split(",") if x]  # noqa: E731
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--datasets", type=csv, default=["small", "mixed"], help="small,mixed[,large]")
     p.add_argument("--servers", type=csv, default=["rclone", "moto"])
@@ -270,8 +273,8 @@ def report_only(args: argparse.Namespace) -> None:
         from servers import SERVERS
 
         facts["counting"] = {name: cls.counting for name, cls in SERVERS.items()}
-        data = {"facts": facts, "args": {"runs": max(r["run"] for r in data) + 1 if data else 0,
-                                          "scale": data[0]["scale"] if data else 1}, "results": data}
+        run_args = {"runs": max(r["run"] for r in data) + 1 if data else 0, "scale": data[0]["scale"] if data else 1}
+        data = {"facts": facts, "args": run_args, "results": data}
         extras_path = os.path.join(os.path.dirname(os.path.abspath(args.report_only)), "extras-partial.json")
         if os.path.exists(extras_path):
             with open(extras_path, encoding="utf-8") as f:
