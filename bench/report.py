@@ -212,8 +212,8 @@ def render(data: dict[str, t.Any]) -> str:
                 continue
             lines.append(f"| {tool} | " + " | ".join(_cell_text(cs.get((tool, s))) for s in SCENARIOS) + " |")
             if tool in tools.ANSIBLE_TOOLS:
-                cells = [_cell_text(cs.get((tool, s)), task=True) for s in SCENARIOS]
-                lines.append(f"| {tool} (task) | " + " | ".join(cells) + " |")
+                task_cells = [_cell_text(cs.get((tool, s)), task=True) for s in SCENARIOS]
+                lines.append(f"| {tool} (task) | " + " | ".join(task_cells) + " |")
         rs = ratios(cs)
         lines.append("| **ours / fastest correct peer** | " + " | ".join(
             (f"{rs[s]['ratio']:.2f} ({rs[s]['peer']})" if s in rs and "ratio" in rs[s] else "–") for s in SCENARIOS)
