@@ -160,7 +160,8 @@ def render(data: dict[str, t.Any]) -> str:
     args = data["args"]
     lines = ["# s32s.sync benchmark results", "",
              "Made by `make bench` (bench/run.py); raw numbers in [results.json](results.json). "
-             "How to run and what is measured: [README.md](README.md).", "",
+             "How to run and what is measured: [README.md](README.md). What it says about our modules: "
+             "[FINDINGS.md](FINDINGS.md).", "",
              "## Machine", ""]
     v = facts["versions"]
     lines += [
