@@ -192,9 +192,10 @@ def run_maps(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options:
                 run.error += f"; {len(run.plan.deletes)} deletion(s) not run"
         else:
             run.status = "ok"
-        if run.manifest_path:
+        records = _new_records(run) if run.manifest_path else {}
+        if run.manifest_path and records != run.manifest:  # a no-op run leaves the file alone
             try:
-                _manifest.save(run.manifest_path, _new_records(run),
+                _manifest.save(run.manifest_path, records,
                                {"map": run.map.name, "s3": str(run.map.s3), "root": run.map.root})
             except OSError as e:
                 run.warnings.append(f"map '{run.map.name}': could not save the manifest: {e.strerror}")

@@ -53,12 +53,15 @@ def test_noop_push_and_pull_cost_one_listing(s3, site, tmp_path):
     maps = maps_for(s3, site, slave)
     sync('push', s3, maps, state_dir=state(tmp_path))
     sync('pull', s3, maps, state_dir=state(tmp_path))
+    manifests = {p: os.stat(p).st_mtime_ns for p in (tmp_path / 'state').iterdir()}
     for direction in ('push', 'pull'):
         with s3.requests() as log:
             result = sync(direction, s3, maps, state_dir=state(tmp_path))
         assert result['changed'] is False, direction
         assert result['totals']['unchanged'] == len(SITE)
         assert log.ops() == {'ListObjectsV2': 1}, (direction, log.ops())
+    # a no-op run does not rewrite its manifest
+    assert {p: os.stat(p).st_mtime_ns for p in (tmp_path / 'state').iterdir()} == manifests
 
 
 def test_noop_without_manifest_hashes_but_sends_no_object_request(s3, site, tmp_path):
