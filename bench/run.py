@@ -218,11 +218,25 @@ class Bench:
         facts["duration_min"] = round((time.time() - started) / 60, 1)
         data = {"facts": facts, "args": dict(vars(args)), "results": self.results,
                 **extras}
+        data = repo_relative(data)
         with open(args.json_out, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=1)
         with open(args.out, "w", encoding="utf-8") as f:
             f.write(report.render(data))
         log(f"wrote {args.out} and {args.json_out} ({facts['duration_min']} min)")
+
+
+def repo_relative(value: t.Any) -> t.Any:
+    """``value`` with every string path inside the repository made relative to it
+    (results are committed: no path of the machine that ran them)."""
+    root = os.path.dirname(BENCH_DIR) + os.sep
+    if isinstance(value, str):
+        return value.replace(root, "")
+    if isinstance(value, dict):
+        return {k: repo_relative(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [repo_relative(v) for v in value]
+    return value
 
 
 def csv(text: str) -> list[str]:

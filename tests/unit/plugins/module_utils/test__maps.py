@@ -17,7 +17,7 @@ from ansible_collections.s32s.sync.plugins.module_utils._errors import ConfigErr
 from ansible_collections.s32s.sync.plugins.module_utils._maps import (
     S3Location, load_maps, parse_maps_json, parse_s3_location, validate_map)
 
-# Verbatim from /work/shared/seeds/000_*.txt, "Esempio 'map.json'" (the tab included).
+# Verbatim from ../shared/seeds/000_*.txt, "Esempio 'map.json'" (the tab included).
 SEED_MAP_JSON = """[
     {
       "name": "PROJECT 1",

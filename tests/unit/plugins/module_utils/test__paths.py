@@ -76,7 +76,7 @@ def test_key_for_stays_under_the_listing_prefix_not_a_sibling():
 
 
 def test_local_path_uses_os_separators():
-    assert local_path("/root/dir", "a/b/c") == os.path.join("/root/dir", "a", "b", "c")
+    assert local_path("/srv/dir", "a/b/c") == os.path.join("/srv/dir", "a", "b", "c")
     assert local_path("/r", "f") == "/r/f"
 
 
