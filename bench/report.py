@@ -249,6 +249,8 @@ def render(data: dict[str, t.Any]) -> str:
             lines += ["", "What was wrong:", ""]
             lines += [f"- {tool} {s} ({c.wrong}/{c.n}): {c.problems}" for tool, s, c in wrong]
         lines.append("")
+    if "floor" in data:
+        lines += render_floor(data["floor"])
     if "planner" in data:
         lines += render_planner(data["planner"])
     if "hosts" in data:
@@ -262,6 +264,13 @@ def render(data: dict[str, t.Any]) -> str:
     if "profile" in data:
         lines += render_profile(data["profile"])
     return "\n".join(lines) + "\n"
+
+
+def render_floor(f: dict[str, t.Any]) -> list[str]:
+    return ["## The floor of any Ansible task (bench/floor.py)", "", f["description"], "",
+            f"Median of {f['runs']} runs: **task {f['task_s']:.2f} s**, whole `ansible-playbook` "
+            f"{f['wall_s']:.2f} s (tasks {', '.join(f'{x:.2f}' for x in f['task_all'])}; "
+            f"wall {', '.join(f'{x:.2f}' for x in f['wall_all'])}).", ""]
 
 
 def render_planner(p: dict[str, t.Any]) -> list[str]:

@@ -164,6 +164,12 @@ class Bench:
             with open(extras_path, "w", encoding="utf-8") as f:
                 json.dump(extras, f, indent=0)
 
+        if args.floor:
+            import floor
+
+            log("floor: a one-task ansible.builtin.ping play")
+            extras["floor"] = floor.measure(self.work)
+            keep()
         if args.planner:
             import planner
 
@@ -256,6 +262,8 @@ def parse_args(argv: t.Optional[list[str]] = None) -> argparse.Namespace:
     p.add_argument("--hosts", default="1,5,10", help="host counts of the many-hosts no-op ('' to skip)")
     p.add_argument("--hosts-server", default="rclone")
     p.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True)
+    p.add_argument("--floor", action=argparse.BooleanOptionalAction, default=True,
+                   help="task and wall time of a one-task ansible.builtin.ping play (bench/floor.py)")
     p.add_argument("--rss", action=argparse.BooleanOptionalAction, default=True,
                    help="module RSS of a push/pull of one 64, 256, 512 MiB file (bench/rssflat.py)")
     p.add_argument("--micro", action=argparse.BooleanOptionalAction, default=True,
