@@ -72,8 +72,15 @@ $(BUNDLE_STAMP): scripts/extract_colls.py | $(VENV)/.s32s-requirements.stamp
 unit: venv collpath
 	$(BIN)/python -m pytest -q tests/unit $(PYTEST_ARGS)
 
+# The transfer tests run a second time with botocore for every request (without awscrt on a host,
+# preferred_transfer_client: auto is classic); the first run sends small objects through awscrt.
+CLASSIC_TRANSFER_TESTS := tests/integration/test_push_pull.py tests/integration/test_safety_faults.py \
+	tests/integration/test_safety_atomic_pull.py tests/integration/test_safety_odd_content.py \
+	tests/integration/test_safety_containment.py
+
 integration: venv collpath
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
+	S32S_TEST_TRANSFER_CLIENT=classic $(BIN)/python -m pytest -q $(CLASSIC_TRANSFER_TESTS) $(PYTEST_ARGS)
 
 sanity: venv collpath shellcheck
 	rm -rf $(AC_TMP)

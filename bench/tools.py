@@ -32,8 +32,11 @@ SNAPSHOT: dict[str, str] = {}
 
 PEERS = ("aws", "rclone", "rclone-fc", "s5cmd", "community.aws")
 OURS = "ours"
-TOOLS = PEERS + (OURS,)
-ANSIBLE_TOOLS = ("community.aws", OURS)
+#: ours with ``preferred_transfer_client: classic`` (botocore for every request; the default where
+#: awscrt is not installed): not a peer, shown for comparison
+OURS_CLASSIC = "ours-classic"
+TOOLS = PEERS + (OURS, OURS_CLASSIC)
+ANSIBLE_TOOLS = ("community.aws", OURS, OURS_CLASSIC)
 PUSH_ONLY = ("community.aws",)
 
 
@@ -200,10 +203,11 @@ def job(tool: str, direction: str, server: t.Any, bucket: str, prefix: str, loca
         return _playbook(workdir, "community.aws.s3_sync push", "community.aws.s3_sync",
                          {"bucket": bucket, "key_prefix": prefix.rstrip("/"), "file_root": local, "mode": "push",
                           "delete": True}, server, "community-aws-push")
-    if tool == OURS:
+    if tool in (OURS, OURS_CLASSIC):
         module = "s32s.sync.s32s_push" if direction == "push" else "s32s.sync.s32s_pull"
         side = "src" if direction == "push" else "dest"
-        return _playbook(workdir, f"s32s {direction}", module,
-                         {"s3": f"{bucket}/{prefix.rstrip('/')}", side: local, "use_manifest": True,
-                          "state_dir": state_dir}, server, f"ours-{direction}")
+        args = {"s3": f"{bucket}/{prefix.rstrip('/')}", side: local, "use_manifest": True, "state_dir": state_dir}
+        if tool == OURS_CLASSIC:
+            args["preferred_transfer_client"] = "classic"
+        return _playbook(workdir, f"s32s {direction}", module, args, server, f"{tool}-{direction}")
     raise ValueError(f"unknown tool {tool!r}")

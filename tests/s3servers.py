@@ -119,6 +119,7 @@ SERVER_NAMES = ('moto', 'rclone')
 HTTP_METHODS = frozenset(('GET', 'PUT', 'HEAD', 'POST', 'DELETE', 'OPTIONS', 'PATCH'))
 CLIENT_CONFIG = {
     's3': {'addressing_style': 'path'},
+    'signature_version': 's3v4',  # as the modules' client: presigned URLs (awscrt path) use SigV4 too
     'request_checksum_calculation': 'when_required',
     'response_checksum_validation': 'when_required',
 }

@@ -8,20 +8,41 @@ from ansible_collections.s32s.sync.plugins.module_utils._maps import load_maps
 from ansible_collections.s32s.sync.plugins.module_utils._options import SyncOptions, parse_budget
 from ansible_collections.s32s.sync.plugins.module_utils._report import to_result
 from ansible_collections.s32s.sync.plugins.module_utils._runner import run_maps
+from ansible_collections.s32s.sync.plugins.module_utils._crt import HAS_AWSCRT, CrtTransfers
 from ansible_collections.s32s.sync.plugins.module_utils._s3store import S3Store
 
+#: Which client sends small objects in engine-level runs: ``crt`` (awscrt; the default where it is
+#: installed, as in the modules' ``preferred_transfer_client: auto``) or ``classic`` (botocore).
+#: ``make integration`` runs the transfer tests a second time with ``S32S_TEST_TRANSFER_CLIENT=classic``.
+TRANSFER_CLIENT = os.environ.get('S32S_TEST_TRANSFER_CLIENT') or ('crt' if HAS_AWSCRT else 'classic')
+assert TRANSFER_CLIENT in ('crt', 'classic'), TRANSFER_CLIENT
 
-def sync(direction, s3, maps, *, check_mode=False, client=None, names=None, **options):
+
+def make_store(client, client_factory=None, transfer_client=None):
+    """An S3Store on ``client`` with the small-object sender of ``transfer_client`` (default TRANSFER_CLIENT)."""
+    crt = None
+    if (transfer_client or TRANSFER_CLIENT) == 'crt':
+        cfg = client.meta.config
+        crt = CrtTransfers(client, max_attempts=(cfg.retries or {}).get('max_attempts') or 5,
+                           read_timeout_s=cfg.read_timeout, connect_timeout_s=cfg.connect_timeout)
+    return S3Store(client, client_factory=client_factory, crt=crt)
+
+
+def sync(direction, s3, maps, *, check_mode=False, client=None, names=None, transfer_client=None, **options):
     """Run push or pull of ``maps`` (raw S32S dicts) against ``s3``; return the task-style result.
 
     ``options`` are SyncOptions fields; ``max_delete`` may be given as text. Raises the engine's errors.
+    A ``client`` given by the test (with botocore hooks that inject faults) sends everything itself
+    (classic) unless ``transfer_client`` says otherwise; without one, small objects go through
+    TRANSFER_CLIENT.
     """
     if 'max_delete' in options:
         options['max_delete'] = parse_budget(options['max_delete'])
     opts = SyncOptions(**options)
     side = 'master' if direction == 'push' else 'slave'
     loaded = load_maps(maps, side, 'test', names)[0]
-    store = S3Store(client or s3.client(), client_factory=s3.client if opts.transfer_processes > 1 else None)
+    store = make_store(client or s3.client(), s3.client if opts.transfer_processes > 1 else None,
+                       transfer_client or ('classic' if client is not None else None))
     runs = run_maps(direction, loaded, store, opts, check_mode=check_mode,
                     endpoint=s3.endpoint_url)
     return to_result(runs, opts, check_mode=check_mode, diff=True)

@@ -19,6 +19,21 @@ options:
       - Map files found this way are never deleted by any map, even one whose O(s3) covers them.
       - Exactly one of O(maps_s3_path), O(maps_file), O(maps) and O(s3) is required.
     type: str
+  preferred_transfer_client:
+    description:
+      - Which client sends the objects smaller than the multipart threshold (8 MiB), one request each.
+      - V(crt) presigns each request with botocore and sends it through the AWS Common Runtime (the Python
+        package C(awscrt), for example C(pip install awscrt) or C(boto3[crt])), which costs about a third
+        of botocore's CPU per request and so shortens full transfers of many small files. Each PUT carries
+        C(Content-MD5); GETs keep the size and MD5 checks. Fails when C(awscrt) is missing.
+      - V(classic) sends every request with botocore.
+      - V(auto) is V(crt) when C(awscrt) is installed on the host and no HTTP proxy is configured
+        (C(HTTPS_PROXY), C(HTTP_PROXY), C(ALL_PROXY) or O(aws_config) C(proxies)), else V(classic).
+      - Larger objects always go through botocore and s3transfer (multipart, bounded memory); listings,
+        deletions and map files too. The name and values follow the AWS CLI's C(preferred_transfer_client).
+    type: str
+    default: auto
+    choices: [auto, crt, classic]
   maps_file:
     description:
       - A JSON map file on the managed host, in the S32S format (a JSON array of map objects).

@@ -38,6 +38,7 @@ def common_argument_spec() -> dict[str, t.Any]:
         allow_bare_bucket=dict(type="bool", default=False),
         concurrency=dict(type="int", default=8),
         transfer_processes=dict(type="int", default=0),
+        preferred_transfer_client=dict(type="str", default="auto", choices=["auto", "crt", "classic"]),
         list_files=dict(type="bool", default=False),
         state_dir=dict(type="path", default=DEFAULT_STATE_DIR),
         use_manifest=dict(type="bool", default=True),
@@ -91,7 +92,7 @@ DEST_CONNECTION_OPTIONS = dict(
 def replicate_argument_spec() -> dict[str, t.Any]:
     """Options of ``s32s_replicate``."""
     spec = common_argument_spec()
-    for name in ("maps_s3_path", "maps_file", "maps", "s3", "files", "names"):
+    for name in ("maps_s3_path", "maps_file", "maps", "s3", "files", "names", "preferred_transfer_client"):
         del spec[name]
     spec["delete"]["default"] = False
     spec.update(

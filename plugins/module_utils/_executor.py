@@ -74,9 +74,12 @@ def transfer_processes(wanted: int, files: int, store: S3Store) -> int:
     ``PROCESS_MIN_FILES`` files on. botocore costs about a millisecond of CPU
     per request and the GIL keeps one process on one core; processes use the
     other cores (issue 7). Without a client factory (a store made from a bare
-    client) it is always 1.
+    client) it is always 1; auto is 1 when the store sends small objects
+    through awscrt, whose native threads already use every core.
     """
     if store.client_factory is None or files < 2:
+        return 1
+    if wanted == 0 and store.crt is not None:
         return 1
     if wanted == 0:
         wanted = min(os.cpu_count() or 1, PROCESS_AUTO_MAX) if files >= PROCESS_MIN_FILES else 1
@@ -264,7 +267,7 @@ def apply_pull(plan: Plan, sync_map: SyncMap, src: Tree, dst: Tree, store: S3Sto
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
             try:
                 with os.fdopen(fd, "wb") as f:
-                    written, md5 = store.download(location.bucket, key, f)
+                    written, md5 = store.download(location.bucket, key, f, entry.size)
                 if written != entry.size:
                     raise StoreError(f"downloading s3://{location.bucket}/{key}: got {written} bytes, "
                                      f"listed {entry.size}", code="SizeMismatch")

@@ -13,13 +13,16 @@ imports nothing from Ansible, so the engine stays testable on its own.
 
 from __future__ import annotations
 
+import os
 import typing as t
+from urllib.parse import urlsplit
 
 try:
     from botocore.config import Config
 except ImportError:  # pragma: no cover - AnsibleAWSModule reports the missing SDK
     Config = None  # type: ignore[assignment,misc]
 
+from ._crt import HAS_AWSCRT, CrtTransfers, proxy_configured
 from ._errors import ConfigError, S32SError
 from ._maps import load_maps, parse_maps_json, parse_s3_location
 from ._options import SyncOptions, parse_budget, parse_mode
@@ -36,7 +39,8 @@ def client_config(params: t.Mapping[str, t.Any]) -> t.Any:
     checksum settings (boto3 >= 1.36 sends new checksum headers that some
     S3-compatible stores reject: ``when_required`` is the default here),
     ``standard`` retries with backoff on throttling and 5xx (``max_attempts``
-    attempts), and a connection pool sized for ``concurrency`` workers.
+    attempts), a connection pool sized for ``concurrency`` workers, and
+    SigV4 named explicitly (so that presigned requests use it too).
     The user's ``aws_config`` is merged over it by ``AnsibleAWSModule.client``.
     """
     try:
@@ -49,6 +53,9 @@ def client_config(params: t.Mapping[str, t.Any]) -> t.Any:
 def _config(params: t.Mapping[str, t.Any]) -> t.Any:
     return Config(
         s3={"addressing_style": params["addressing_style"]},
+        # SigV4 is what S3 requests use anyway; said explicitly, botocore also presigns with it
+        # (the awscrt path sends presigned requests; unset, botocore presigns S3 with SigV2)
+        signature_version="s3v4",
         request_checksum_calculation=params["request_checksum_calculation"],
         response_checksum_validation=params["response_checksum_validation"],
         retries={"mode": "standard", "max_attempts": params["max_attempts"]},
@@ -56,6 +63,37 @@ def _config(params: t.Mapping[str, t.Any]) -> t.Any:
         connect_timeout=10,
         read_timeout=60,
     )
+
+
+def make_crt(params: t.Mapping[str, t.Any], client: t.Any) -> t.Optional[CrtTransfers]:
+    """The awscrt sender of small objects that ``preferred_transfer_client`` asks for, or ``None``.
+
+    ``auto``: awscrt when it is importable, the endpoint is http(s) and no
+    proxy is configured (the environment's or ``aws_config``'s: awscrt would
+    not use it). TLS follows ``validate_certs`` and ``aws_ca_bundle`` (or
+    ``AWS_CA_BUNDLE``); timeouts follow the client's config, attempts ``max_attempts``.
+
+    :raises ConfigError: ``crt`` was asked for and awscrt is not installed.
+    """
+    wanted = params.get("preferred_transfer_client") or "auto"
+    if wanted == "classic":
+        return None
+    if not HAS_AWSCRT:
+        if wanted == "crt":
+            raise ConfigError("preferred_transfer_client=crt needs the Python package awscrt on this host "
+                              "(pip install awscrt), or use auto or classic")
+        return None
+    cfg = client.meta.config
+    if wanted == "auto" and (proxy_configured() or getattr(cfg, "proxies", None)):
+        return None
+    if urlsplit(client.meta.endpoint_url or "").scheme not in ("http", "https"):
+        return None
+    if params.get("validate_certs") is False:
+        verify: t.Union[bool, str] = False
+    else:
+        verify = params.get("aws_ca_bundle") or os.environ.get("AWS_CA_BUNDLE") or True
+    return CrtTransfers(client, verify=verify, max_attempts=params.get("max_attempts") or 5,
+                        read_timeout_s=float(cfg.read_timeout or 60), connect_timeout_s=float(cfg.connect_timeout or 60))
 
 
 def _inline_single_map(params: t.Mapping[str, t.Any], side: str, root_option: str) -> list[dict[str, t.Any]]:
@@ -137,7 +175,9 @@ def run_module(module: t.Any, direction: str) -> None:
     check_mode = bool(module.check_mode)
     try:
         config = client_config(params)
-        store = S3Store(module.client("s3", config=config), client_factory=lambda: module.client("s3", config=config))
+        client = module.client("s3", config=config)
+        store = S3Store(client, client_factory=lambda: module.client("s3", config=config),
+                        crt=make_crt(params, client))
         raw, source, protected = read_maps(params, store, side, root_option)
         maps, warnings = load_maps(raw, side, source, params.get("names"))
         options = build_options(params, protected)
@@ -150,6 +190,7 @@ def run_module(module: t.Any, direction: str) -> None:
     except S32SError as e:
         module.fail_json(msg=e.msg, changed=False, **e.details)
     result = to_result(runs, options, check_mode=check_mode, diff=bool(module._diff))
+    result["transfer_client"] = "crt" if store.crt is not None else "classic"
     for warning in (warnings + result.pop("warnings"))[:MAX_WARNINGS]:
         module.warn(warning)
     failed = [r for r in runs if r.status == "failed"]
@@ -159,4 +200,4 @@ def run_module(module: t.Any, direction: str) -> None:
     module.exit_json(**result)
 
 
-__all__ = ["run_module", "read_maps", "build_options", "client_config", "PUSH", "PULL"]
+__all__ = ["run_module", "read_maps", "build_options", "client_config", "make_crt", "PUSH", "PULL"]

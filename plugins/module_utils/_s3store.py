@@ -8,7 +8,8 @@
 The client is a boto3 S3 client made by the caller (the module makes it with
 ``AnsibleAWSModule.client``, retries with backoff on throttling and 5xx
 configured in its ``botocore.config.Config``). This file is the only one
-that talks to S3.
+that talks to S3, with ``_crt.py`` for the small objects it hands to awscrt
+when the caller gives it a :class:`CrtTransfers`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ try:
 except ImportError:  # pragma: no cover - checked by the module (AnsibleAWSModule)
     BotoCoreError = ClientError = S3UploadFailedError = Exception  # type: ignore[misc,assignment]
 
+from ._crt import CrtRequestError, CrtTransfers
 from ._errors import StoreError
 from ._etag import MULTIPART_THRESHOLD, normalize_etag, part_size_for
 from ._ignore import IgnoreRules
@@ -38,8 +40,14 @@ READ_CHUNK = 1024 * 1024
 DELETE_BATCH = 1000
 
 
+_HINTS = {"NoSuchBucket": "the bucket does not exist", "404": "not found",
+          "AccessDenied": "access denied", "403": "access denied (check the credentials)",
+          "InvalidAccessKeyId": "the access key is not known to the server",
+          "SignatureDoesNotMatch": "the secret key is wrong"}
+
+
 def store_error(e: Exception, action: str, bucket: str, key: str = "") -> StoreError:
-    """Turn a botocore exception into a one-line :class:`StoreError`.
+    """Turn a botocore (or :class:`CrtRequestError`) exception into a one-line :class:`StoreError`.
 
     The message names the action, ``s3://bucket/key`` and the S3 error code;
     it never holds credentials (botocore messages do not).
@@ -48,12 +56,11 @@ def store_error(e: Exception, action: str, bucket: str, key: str = "") -> StoreE
     if isinstance(e, ClientError):
         err = e.response.get("Error", {})
         code = str(err.get("Code") or e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
-        text = err.get("Message") or code
-        hint = {"NoSuchBucket": "the bucket does not exist", "404": "not found",
-                "AccessDenied": "access denied", "403": "access denied (check the credentials)",
-                "InvalidAccessKeyId": "the access key is not known to the server",
-                "SignatureDoesNotMatch": "the secret key is wrong"}.get(code, "")
-        return StoreError(f"{action} {where} failed: {code}: {hint or text}", code=code)
+        return StoreError(f"{action} {where} failed: {code}: {_HINTS.get(code) or err.get('Message') or code}",
+                          code=code)
+    if isinstance(e, CrtRequestError):
+        return StoreError(f"{action} {where} failed: {e.code}: {_HINTS.get(e.code) or e.message or e.code}",
+                          code=e.code)
     return StoreError(f"{action} {where} failed: {type(e).__name__}: {e}", code=type(e).__name__)
 
 
@@ -71,13 +78,18 @@ class S3Store:
     :param client_factory: makes a new, equivalent client; transfer processes
         call it after the fork (a client must not cross a fork). ``None``:
         threads only.
+    :param crt: sends objects below ``MULTIPART_THRESHOLD`` (one request
+        each) through awscrt instead of botocore (``_crt.py``); ``None``:
+        botocore for everything.
     """
 
     def __init__(self, client: t.Any, transfer_config: t.Any = None,
-                 client_factory: t.Optional[t.Callable[[], t.Any]] = None) -> None:
+                 client_factory: t.Optional[t.Callable[[], t.Any]] = None,
+                 crt: t.Optional[CrtTransfers] = None) -> None:
         self.client = client
         self.transfer_config = transfer_config
         self.client_factory = client_factory
+        self.crt = crt
         use_fast_parsing(client)
 
     # -- listing -----------------------------------------------------------
@@ -182,12 +194,19 @@ class S3Store:
             raise StoreError(f"s3://{bucket}/{key} is larger than {limit} bytes", code="TooLarge")
         return data
 
-    def download(self, bucket: str, key: str, fileobj: t.BinaryIO) -> tuple[int, str]:
+    def download(self, bucket: str, key: str, fileobj: t.BinaryIO, size: int = -1) -> tuple[int, str]:
         """Stream an object into ``fileobj`` with bounded memory (``READ_CHUNK`` bytes).
 
+        :param size: the listed size in bytes; below ``MULTIPART_THRESHOLD``
+            the GET goes through awscrt when the store has a ``crt``.
         :returns: ``(bytes written, MD5 hex of what was written)``.
         :raises StoreError: the request or the body read failed.
         """
+        if self.crt is not None and 0 <= size < MULTIPART_THRESHOLD:
+            try:
+                return self.crt.get(bucket, key, fileobj, size)
+            except CrtRequestError as e:
+                raise store_error(e, "downloading", bucket, key) from None
         md5 = hashlib.md5(usedforsecurity=False)
         written = 0
         try:
@@ -208,8 +227,9 @@ class S3Store:
         """Upload the local file ``path`` of ``size`` bytes to ``key``.
 
         Below ``MULTIPART_THRESHOLD`` one PutObject (botocore retries it; the
-        body is a seekable file); above, s3transfer's multipart upload in
-        parts of ``part_size_for(size)`` bytes, with bounded memory.
+        body is a seekable file; with a ``crt``, awscrt sends the bytes read
+        once, with their ``Content-MD5``); above, s3transfer's multipart
+        upload in parts of ``part_size_for(size)`` bytes, with bounded memory.
         Content-Type is guessed from the name (``mimetypes``).
 
         :returns: the normalised ETag when the server returned one, else ``None``.
@@ -218,6 +238,12 @@ class S3Store:
         """
         content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
         try:
+            if size < MULTIPART_THRESHOLD and self.crt is not None:
+                with open(path, "rb") as f:
+                    data = f.read(MULTIPART_THRESHOLD)
+                if len(data) != size:
+                    raise OSError(f"{path} changed size while being read ({size} -> {len(data)} bytes)")
+                return normalize_etag(self.crt.put(bucket, key, data, content_type)) or None
             if size < MULTIPART_THRESHOLD:
                 with open(path, "rb") as f:
                     resp = self.client.put_object(Bucket=bucket, Key=key, Body=f, ContentLength=size,
@@ -228,7 +254,7 @@ class S3Store:
                                                             multipart_chunksize=part, max_concurrency=4)
             self.client.upload_file(path, bucket, key, ExtraArgs={"ContentType": content_type}, Config=config)
             return None
-        except (BotoCoreError, ClientError) as e:
+        except (BotoCoreError, ClientError, CrtRequestError) as e:
             raise store_error(e, "uploading to", bucket, key) from None
         except S3UploadFailedError as e:  # s3transfer's wrapper of a failed multipart upload
             raise StoreError(f"uploading to s3://{bucket}/{key} failed: {e}", code="UploadFailed") from None

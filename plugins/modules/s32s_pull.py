@@ -217,6 +217,13 @@ maps:
       errors: []
       skipped_paths: []
       rejected_paths: []
+transfer_client:
+  description:
+    - The client that sent the objects below the multipart threshold, V(crt) or V(classic) (see
+      O(preferred_transfer_client)).
+  returned: always
+  type: str
+  sample: crt
 totals:
   description: The counts of every map added up, with the same keys as a map's counts and C(bytes).
   returned: always

@@ -165,3 +165,26 @@ def test_unreachable_endpoint(moto_s3, ansible_env, tmp_path):
     rc, result = _push(moto_s3, ansible_env, tmp_path, {'maps': maps, 'max_attempts': 2}, module_defaults=md)
     assert rc != 0 and 'EndpointConnectionError' in result['msg'] and '\n' not in result['msg'], result['msg']
     assert os.listdir(master) == ['a.txt']
+
+
+@pytest.mark.parametrize('wanted,expected', [('auto', 'crt'), ('crt', 'crt'), ('classic', 'classic')])
+def test_preferred_transfer_client(s3, ansible_env, tmp_path, wanted, expected):
+    """awscrt is installed here (requirements-dev.txt): ``auto`` picks it; the files arrive either way."""
+    master = tmp_path / 'master'
+    write(master, 'a.txt', b'a')
+    write(master, 'd/b.txt', b'bb')
+    maps = [{'name': 'site', 's3': '%s/site' % s3.bucket, 'master': str(master)}]
+    rc, result = _push(s3, ansible_env, tmp_path, {'maps': maps, 'preferred_transfer_client': wanted})
+    assert rc == 0 and result['transfer_client'] == expected, result
+    assert bucket_objects(s3, 'site/') == {'site/a.txt': b'a', 'site/d/b.txt': b'bb'}
+
+
+def test_auto_stays_classic_behind_a_proxy(s3, ansible_env, tmp_path):
+    """awscrt would not use the proxy of HTTPS_PROXY/HTTP_PROXY: ``auto`` keeps botocore, which does
+    (NO_PROXY lets botocore reach the test server directly)."""
+    master = tmp_path / 'master'
+    write(master, 'a.txt', b'a')
+    maps = [{'name': 'site', 's3': '%s/site' % s3.bucket, 'master': str(master)}]
+    env = dict(ansible_env, HTTP_PROXY='http://127.0.0.1:9', NO_PROXY='127.0.0.1,localhost')
+    rc, result = _push(s3, env, tmp_path, {'maps': maps})
+    assert rc == 0 and result['transfer_client'] == 'classic', result

@@ -1,0 +1,100 @@
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Choosing and configuring the awscrt sender (plugins/module_utils/_crt.py, _glue.make_crt).
+
+Requests through awscrt are tested against moto and rclone in tests/integration/test_transfer_client.py.
+"""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from ansible_collections.s32s.sync.plugins.module_utils import _crt, _glue
+from ansible_collections.s32s.sync.plugins.module_utils._errors import ConfigError
+
+
+def _client(endpoint="http://127.0.0.1:1", **config):
+    return boto3.client("s3", region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="AK",
+                        aws_secret_access_key="SK", config=Config(signature_version="s3v4", **config))
+
+
+def _params(**kw):
+    return dict({"preferred_transfer_client": "auto", "max_attempts": 5, "validate_certs": True,
+                 "aws_ca_bundle": None}, **kw)
+
+
+@pytest.fixture(autouse=True)
+def no_proxy_env(monkeypatch):
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy",
+                 "AWS_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_classic_is_never_crt():
+    assert _glue.make_crt(_params(preferred_transfer_client="classic"), _client()) is None
+
+
+@pytest.mark.skipif(not _crt.HAS_AWSCRT, reason="needs awscrt (in requirements-dev.txt)")
+def test_auto_and_crt_with_awscrt():
+    for wanted in ("auto", "crt"):
+        crt = _glue.make_crt(_params(preferred_transfer_client=wanted), _client())
+        assert isinstance(crt, _crt.CrtTransfers) and crt.verify is True
+
+
+def test_without_awscrt_auto_is_classic_and_crt_is_an_error(monkeypatch):
+    monkeypatch.setattr(_glue, "HAS_AWSCRT", False)
+    assert _glue.make_crt(_params(), _client()) is None
+    with pytest.raises(ConfigError, match="needs the Python package awscrt"):
+        _glue.make_crt(_params(preferred_transfer_client="crt"), _client())
+
+
+@pytest.mark.skipif(not _crt.HAS_AWSCRT, reason="needs awscrt (in requirements-dev.txt)")
+@pytest.mark.parametrize("env", ["HTTPS_PROXY", "http_proxy", "ALL_PROXY"])
+def test_auto_is_classic_behind_a_proxy(monkeypatch, env):
+    monkeypatch.setenv(env, "http://proxy.example:3128")
+    assert _glue.make_crt(_params(), _client()) is None
+    assert isinstance(_glue.make_crt(_params(preferred_transfer_client="crt"), _client()), _crt.CrtTransfers)
+
+
+@pytest.mark.skipif(not _crt.HAS_AWSCRT, reason="needs awscrt (in requirements-dev.txt)")
+def test_auto_is_classic_with_aws_config_proxies():
+    client = _client(proxies={"https": "http://proxy.example:3128"})
+    assert _glue.make_crt(_params(), client) is None
+
+
+@pytest.mark.skipif(not _crt.HAS_AWSCRT, reason="needs awscrt (in requirements-dev.txt)")
+def test_tls_and_timeouts_follow_the_module_and_client(monkeypatch, tmp_path):
+    client = _client("https://s3.example", read_timeout=7, connect_timeout=3)
+    crt = _glue.make_crt(_params(validate_certs=False, max_attempts=4), client)
+    assert crt.verify is False and crt.read_timeout_s == 7 and crt.connect_timeout_s == 3
+    assert crt.max_attempts == 4
+    bundle = tmp_path / "ca.pem"
+    assert _glue.make_crt(_params(aws_ca_bundle=str(bundle)), client).verify == str(bundle)
+    monkeypatch.setenv("AWS_CA_BUNDLE", "/etc/ssl/other.pem")
+    assert _glue.make_crt(_params(), client).verify == "/etc/ssl/other.pem"
+
+
+def test_proxy_configured():
+    assert not _crt.proxy_configured({})
+    assert _crt.proxy_configured({"https_proxy": "http://p:1"})
+    assert not _crt.proxy_configured({"HTTPS_PROXY": ""})
+
+
+class _S3Error(Exception):
+    def __init__(self, status_code, body):
+        super().__init__("s3 error")
+        self.status_code, self.body = status_code, body
+
+
+@pytest.mark.parametrize("error,code,status", [
+    (_S3Error(404, b"<?xml version='1.0'?><Error><Code>NoSuchKey</Code><Message>gone</Message></Error>"),
+     "NoSuchKey", 404),
+    (_S3Error(503, b"<Error><Code>SlowDown</Code></Error>"), "SlowDown", 503),
+    (_S3Error(500, b""), "500", 500),
+    (ValueError("boom"), "ValueError", 0),
+])
+def test_request_error_codes(error, code, status):
+    e = _crt._request_error(error)  # pylint: disable=protected-access
+    assert (e.code, e.status) == (code, status)
