@@ -213,6 +213,19 @@ class CrtTransfers:
             on_headers=on_headers, on_body=body_callback if on_body else None, on_done=on_done)
         if outcome["callback_error"] is not None:
             meta.cancel()  # the callback failed before make_request returned
+        try:
+            self._wait(meta, done, outcome, size)
+        finally:
+            outcome["meta"] = None  # no cycle request -> callbacks -> outcome -> request: freed at once
+        if outcome["callback_error"] is not None:
+            raise outcome["callback_error"]
+        error = outcome["error"]
+        if error is not None:
+            raise _request_error(error)
+        if not 200 <= outcome["status"] < 300:
+            raise CrtRequestError(str(outcome["status"]), "unexpected response", outcome["status"])
+
+    def _wait(self, meta: t.Any, done: threading.Event, outcome: dict[str, t.Any], size: int) -> None:
         allowed = self.connect_timeout_s + self.read_timeout_s + size / MIN_RATE_BPS
         deadline = time.monotonic() + allowed
         while not done.wait(POLL_S):
@@ -221,13 +234,6 @@ class CrtTransfers:
                 meta.cancel()
                 done.wait(CANCEL_WAIT_S)
                 raise CrtRequestError("ReadTimeout", f"no complete answer within {allowed:.0f} s")
-        if outcome["callback_error"] is not None:
-            raise outcome["callback_error"]
-        error = outcome["error"]
-        if error is not None:
-            raise _request_error(error)
-        if not 200 <= outcome["status"] < 300:
-            raise CrtRequestError(str(outcome["status"]), "unexpected response", outcome["status"])
 
 
 def _request_error(error: BaseException) -> CrtRequestError:
