@@ -189,6 +189,26 @@ def apply_push(plan: Plan, sync_map: SyncMap, src: Tree, store: S3Store, options
 
 
 # -- pull ------------------------------------------------------------------
+class _FdWriter:
+    """Unbuffered ``write`` to a file descriptor, closed on exit (cheaper than
+    ``os.fdopen``'s buffered file for chunks that arrive whole)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def write(self, data: bytes) -> int:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+        return len(data)
+
+    def __enter__(self) -> "_FdWriter":
+        return self
+
+    def __exit__(self, *_exc: t.Any) -> None:
+        os.close(self.fd)
+
+
 def _makedirs(real_root: str, relpath_dir: str, mode: t.Optional[int]) -> None:
     current = real_root
     for segment in relpath_dir.split("/") if relpath_dir else ():
@@ -245,13 +265,18 @@ def apply_pull(plan: Plan, sync_map: SyncMap, src: Tree, dst: Tree, store: S3Sto
     ids = resolve_ids(options.owner, options.group)
     default_mode = 0o666 & ~_umask()
 
+    # directories of this run already checked (no symlink on the way) and made: checked once, not per file
+    ready_dirs: set[str] = set()
+
     def download(action: Action) -> Record:
         entry = src.entries[action.relpath]
-        bad = symlinked_parent(real_root, action.relpath)
-        if bad:
-            raise OSError(f"refusing to write through {bad!r}: it is a symlink or not a directory")
         parent_rel = action.relpath.rpartition("/")[0]
-        _makedirs(real_root, parent_rel, options.directory_mode)
+        if parent_rel not in ready_dirs:
+            bad = symlinked_parent(real_root, action.relpath)
+            if bad:
+                raise OSError(f"refusing to write through {bad!r}: it is a symlink or not a directory")
+            _makedirs(real_root, parent_rel, options.directory_mode)
+            ready_dirs.add(parent_rel)
         final = local_path(real_root, action.relpath)
         try:
             old = os.lstat(final)
@@ -266,7 +291,7 @@ def apply_pull(plan: Plan, sync_map: SyncMap, src: Tree, dst: Tree, store: S3Sto
             tmp = os.path.join(os.path.dirname(final), f".s32s-tmp-{os.urandom(8).hex()}")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
             try:
-                with os.fdopen(fd, "wb") as f:
+                with _FdWriter(fd) as f:
                     written, md5 = store.download(location.bucket, key, f, entry.size)
                 if written != entry.size:
                     raise StoreError(f"downloading s3://{location.bucket}/{key}: got {written} bytes, "
