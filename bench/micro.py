@@ -13,7 +13,10 @@ the CPU seconds (``time.process_time``) and wall seconds of:
 * ListObjectsV2 of the keys, default against (a) an identity timestamp parser (what
   the AWS CLI sets for ``s3 sync``) and (b) the same plus the ``before-parse``
   handler that parses every 200 response a first time to look for an embedded error
-  (``_handle_200_error``) unregistered.
+  (``_handle_200_error``) unregistered;
+* and what the engine of the measured commit does: PUT and GET through awscrt with
+  requests presigned by botocore (``_crt.CrtTransfers``, when awscrt is installed),
+  and listings with its parser hooks (``_s3parse.use_fast_parsing``).
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ import time
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
 
+import sys
+
+import tools
 from servers import make_server
 
 BUCKET = "micro"
@@ -48,6 +54,33 @@ def _client(server: t.Any, identity_timestamps: bool = False, no_200_check: bool
 
         client.meta.events.unregister("before-parse.s3.*", _handle_200_error)
     return client
+
+
+class _Discard:
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+
+def _ours(server: t.Any) -> t.Optional[tuple[t.Any, t.Any]]:
+    """``(CrtTransfers, client with the listing hooks)`` of the measured commit; ``None`` without awscrt."""
+    if tools.COLLECTIONS not in sys.path:
+        sys.path.insert(0, tools.COLLECTIONS)
+    try:
+        from ansible_collections.s32s.sync.plugins.module_utils import _crt, _s3parse
+    except ImportError:
+        return None
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "s3", endpoint_url=server.endpoint, aws_access_key_id=server.access_key,
+        aws_secret_access_key=server.secret_key, region_name="us-east-1",
+        config=Config(s3={"addressing_style": "path"}, signature_version="s3v4",
+                      request_checksum_calculation="when_required", response_checksum_validation="when_required"))
+    _s3parse.use_fast_parsing(client)
+    if not _crt.HAS_AWSCRT:
+        return None
+    return _crt.CrtTransfers(client), client
 
 
 def _files(root: str, n: int) -> list[tuple[str, str]]:
@@ -116,6 +149,23 @@ def measure(workdir: str, n: int = 2000, repeats: int = 3) -> dict[str, t.Any]:
         for client in (base, fast_ts, both):  # warm up: endpoint resolution, paginator and shapes loaded once
             client.list_objects_v2(Bucket=BUCKET, MaxKeys=1)
             client.head_bucket(Bucket=BUCKET)
+        ours = _ours(server)
+        if ours is not None:
+            crt, ours_client = ours
+
+            def put_crt(_client: t.Any, item: tuple[str, str]) -> None:
+                with open(item[1], "rb") as f:
+                    crt.put(BUCKET, item[0], f.read(), "application/octet-stream")
+
+            def get_crt(_client: t.Any, item: tuple[str, str]) -> None:
+                crt.get(BUCKET, item[0], _Discard())
+
+            cases.append(("PutObject", "ours: awscrt, presigned by botocore, 8 threads",
+                          lambda: pool_run(put_crt, None, 8), n))
+            cases.append(("GetObject", "ours: awscrt, presigned by botocore, 8 threads",
+                          lambda: pool_run(get_crt, None, 8), n))
+            ours_client.list_objects_v2(Bucket=BUCKET, MaxKeys=1)
+            cases.append(("ListObjectsV2", "ours: _s3parse hooks", lambda: lister(ours_client), n))
         cases += [
             ("GetObject", "default, 8 threads", lambda: pool_run(get, base, 8), n),
             ("GetObject", "identity timestamp parser, 8 threads", lambda: pool_run(get, fast_ts, 8), n),
