@@ -56,7 +56,7 @@ options:
       - Number of processes that share the transfers of a map, each running O(concurrency) divided by this
         number of threads. botocore spends about a millisecond of CPU per request and one Python process
         uses one core, so processes let large transfers use the other cores.
-      - V(0) picks one per CPU, at most 4, when a map transfers at least 200 files (one when
+      - V(0) picks one per CPU, at most 4, when a map transfers at least 200 files (always one when
         push or pull send small objects through C(awscrt), whose native threads use every CPU); V(1) uses
         threads only.
     type: int

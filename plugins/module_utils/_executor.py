@@ -74,12 +74,11 @@ def transfer_processes(wanted: int, files: int, store: S3Store) -> int:
     ``PROCESS_MIN_FILES`` files on. botocore costs about a millisecond of CPU
     per request and the GIL keeps one process on one core; processes use the
     other cores (issue 7). Without a client factory (a store made from a bare
-    client) it is always 1; auto is 1 when the store sends small objects
-    through awscrt, whose native threads already use every core.
+    client) it is always 1; so it is when the store sends small objects
+    through awscrt, whose native threads already use every core (and must
+    not be forked).
     """
-    if store.client_factory is None or files < 2:
-        return 1
-    if wanted == 0 and store.crt is not None:
+    if store.client_factory is None or files < 2 or store.crt is not None:
         return 1
     if wanted == 0:
         wanted = min(os.cpu_count() or 1, PROCESS_AUTO_MAX) if files >= PROCESS_MIN_FILES else 1

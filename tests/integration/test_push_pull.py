@@ -246,6 +246,7 @@ def test_large_file_multipart_noop_and_pull(s3, tmp_path):
 
 
 def test_transfers_spread_over_processes(s3, tmp_path):
+    """botocore for every request (processes exist for it; with awscrt a map uses threads only)."""
     master, slave = tmp_path / 'm', tmp_path / 's'
     files = {'d%d/f%03d.txt' % (i % 4, i): os.urandom(i % 97 + 1) for i in range(240)}
     files['big.bin'] = os.urandom(9 * 1024 * 1024)  # multipart inside a process
@@ -253,12 +254,13 @@ def test_transfers_spread_over_processes(s3, tmp_path):
         write(master, rel, data)
     maps = maps_for(s3, master, slave)
     state = str(tmp_path / 'state')
-    pushed = sync('push', s3, maps, state_dir=state, transfer_processes=2)
+    pushed = sync('push', s3, maps, state_dir=state, transfer_processes=2, transfer_client='classic')
     assert pushed['totals']['created'] == len(files) and pushed['totals']['failed'] == 0
     assert bucket_objects(s3, 'site/') == {'site/' + k: v for k, v in files.items()}
-    pulled = sync('pull', s3, maps, state_dir=state, transfer_processes=2)
+    pulled = sync('pull', s3, maps, state_dir=state, transfer_processes=2, transfer_client='classic')
     assert pulled['totals']['created'] == len(files) and local_files(slave) == files
     with s3.requests() as log:  # the records made in the processes reached the manifest
         for direction in ('push', 'pull'):
-            assert sync(direction, s3, maps, state_dir=state, transfer_processes=2)['changed'] is False
+            assert sync(direction, s3, maps, state_dir=state, transfer_processes=2,
+                        transfer_client='classic')['changed'] is False
     assert log.ops() == {'ListObjectsV2': 2}

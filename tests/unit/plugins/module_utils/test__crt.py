@@ -11,7 +11,8 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from ansible_collections.s32s.sync.plugins.module_utils import _crt, _glue
+from ansible_collections.s32s.sync.plugins.module_utils import _crt, _executor, _glue
+from ansible_collections.s32s.sync.plugins.module_utils._s3store import S3Store
 from ansible_collections.s32s.sync.plugins.module_utils._errors import ConfigError
 
 
@@ -98,3 +99,13 @@ class _S3Error(Exception):
 def test_request_error_codes(error, code, status):
     e = _crt._request_error(error)  # pylint: disable=protected-access
     assert (e.code, e.status) == (code, status)
+
+
+@pytest.mark.skipif(not _crt.HAS_AWSCRT, reason="needs awscrt (in requirements-dev.txt)")
+def test_no_transfer_processes_with_awscrt():
+    """awscrt's native threads use every core and must not be forked: threads only, whatever was asked."""
+    client = _client()
+    with_crt = S3Store(client, client_factory=_client, crt=_crt.CrtTransfers(client))
+    without = S3Store(client, client_factory=_client)
+    assert [_executor.transfer_processes(w, 500, with_crt) for w in (0, 1, 4)] == [1, 1, 1]
+    assert [_executor.transfer_processes(w, 500, without) for w in (1, 4)] == [1, 4]
