@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import io
 import os
 import re
@@ -38,14 +39,9 @@ import time
 import typing as t
 from urllib.parse import urlsplit
 
-try:
-    from awscrt import exceptions as crt_exceptions
-    from awscrt import http as crt_http
-    from awscrt import io as crt_io
-    from awscrt import s3 as crt_s3
-    HAS_AWSCRT = True
-except ImportError:
-    HAS_AWSCRT = False
+#: Whether awscrt is installed. It is imported on the first request only: the
+#: import costs about 0.1 s of CPU, which a run with nothing to send never pays.
+HAS_AWSCRT = importlib.util.find_spec("awscrt") is not None
 
 #: Seconds a presigned URL stays valid; it is used within milliseconds.
 PRESIGN_EXPIRES_S = 900
@@ -122,6 +118,8 @@ class CrtTransfers:
     def _s3client(self, scheme: str) -> t.Any:
         with self._lock:
             if self._native is None or self._pid != os.getpid():
+                from awscrt import io as crt_io  # pylint: disable=import-outside-toplevel
+                from awscrt import s3 as crt_s3  # pylint: disable=import-outside-toplevel
                 elg = crt_io.EventLoopGroup()
                 bootstrap = crt_io.ClientBootstrap(elg, crt_io.DefaultHostResolver(elg))
                 kwargs: dict[str, t.Any] = {}
@@ -181,6 +179,9 @@ class CrtTransfers:
     def _send(self, method_name: str, operation: str, bucket: str, key: str, verb: str,
               headers: list[tuple[str, str]], body: t.Optional[t.BinaryIO], response_headers: dict[str, str],
               size: int, on_body: t.Optional[t.Callable[..., None]] = None) -> None:
+        from awscrt import http as crt_http  # pylint: disable=import-outside-toplevel
+        from awscrt import s3 as crt_s3  # pylint: disable=import-outside-toplevel
+
         url = urlsplit(self.client.generate_presigned_url(
             method_name, Params={"Bucket": bucket, "Key": key}, ExpiresIn=PRESIGN_EXPIRES_S))
         request = crt_http.HttpRequest(verb, f"{url.path}?{url.query}",
@@ -247,8 +248,8 @@ def _request_error(error: BaseException) -> CrtRequestError:
                                message.group(1).decode("utf-8", "replace") if message else "", status)
     if status:
         return CrtRequestError(str(status), "", status)
-    if HAS_AWSCRT and isinstance(error, crt_exceptions.AwsCrtError):
-        return CrtRequestError(error.name, error.message)
+    if hasattr(error, "name") and hasattr(error, "message"):  # awscrt.exceptions.AwsCrtError
+        return CrtRequestError(str(error.name), str(error.message))
     return CrtRequestError(type(error).__name__, str(error))
 
 
