@@ -36,7 +36,7 @@ def measure(workdir: str, runs: int = 5) -> dict[str, t.Any]:
     env.update(tools.ansible_env(work))
     env["S32S_BENCH_TIMES"] = times
     tasks, walls = [], []
-    for _ in range(runs):
+    for _run in range(runs):
         if os.path.exists(times):
             os.unlink(times)
         start = time.perf_counter()
@@ -46,4 +46,4 @@ def measure(workdir: str, runs: int = 5) -> dict[str, t.Any]:
         with open(times, encoding="utf-8") as f:
             tasks.append(round(json.load(f)[0]["seconds"], 3))
     return {"runs": runs, "task_s": statistics.median(tasks), "wall_s": statistics.median(walls),
-            "task_all": tasks, "wall_all": walls, "description": " ".join(__doc__.split("\n\n")[0].split())}
+            "task_all": tasks, "wall_all": walls, "description": " ".join(__doc__.split("\n\n", maxsplit=1)[0].split())}

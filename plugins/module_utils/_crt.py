@@ -72,11 +72,13 @@ class CrtRequestError(Exception):
         self.code, self.message, self.status = code, message, status
 
 
-def proxy_configured(environ: t.Mapping[str, str] = os.environ) -> bool:
-    """Whether an HTTP proxy is set in the environment (``HTTP(S)_PROXY``, ``ALL_PROXY``, any case).
+def proxy_configured(environ: t.Optional[t.Mapping[str, str]] = None) -> bool:
+    """Whether an HTTP proxy is set in ``environ`` (default ``os.environ``): ``HTTP(S)_PROXY``,
+    ``ALL_PROXY``, any case.
 
     The CRT path does not read them; with a proxy the caller stays on botocore, which does.
     """
+    environ = os.environ if environ is None else environ
     return any(environ.get(name) or environ.get(name.lower()) for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY"))
 
 
@@ -218,8 +220,9 @@ class CrtTransfers:
             self._wait(meta, done, outcome, size)
         finally:
             outcome["meta"] = None  # no cycle request -> callbacks -> outcome -> request: freed at once
-        if outcome["callback_error"] is not None:
-            raise outcome["callback_error"]
+        callback_error: t.Optional[BaseException] = outcome["callback_error"]
+        if callback_error is not None:
+            raise callback_error
         error = outcome["error"]
         if error is not None:
             raise _request_error(error)

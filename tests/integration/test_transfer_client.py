@@ -16,7 +16,7 @@ import io
 
 import pytest
 
-from ansible_collections.s32s.sync.plugins.module_utils import _crt, _executor, _s3store
+from ansible_collections.s32s.sync.plugins.module_utils import _crt, _executor
 from ansible_collections.s32s.sync.plugins.module_utils._errors import StoreError
 from ansible_collections.s32s.sync.plugins.module_utils._etag import MULTIPART_THRESHOLD
 from s3servers import make_client
