@@ -8,7 +8,8 @@ from ansible_collections.s32s.sync.plugins.module_utils._maps import load_maps
 from ansible_collections.s32s.sync.plugins.module_utils._options import SyncOptions, parse_budget
 from ansible_collections.s32s.sync.plugins.module_utils._report import to_result
 from ansible_collections.s32s.sync.plugins.module_utils._runner import run_maps
-from ansible_collections.s32s.sync.plugins.module_utils._crt import HAS_AWSCRT, CrtTransfers
+from ansible_collections.s32s.sync.plugins.module_utils._crt import HAS_AWSCRT
+from ansible_collections.s32s.sync.plugins.module_utils._glue import make_crt
 from ansible_collections.s32s.sync.plugins.module_utils._s3store import S3Store
 
 #: Which client sends small objects in engine-level runs: ``crt`` (awscrt; the default where it is
@@ -20,11 +21,9 @@ assert TRANSFER_CLIENT in ('crt', 'classic'), TRANSFER_CLIENT
 
 def make_store(client, client_factory=None, transfer_client=None):
     """An S3Store on ``client`` with the small-object sender of ``transfer_client`` (default TRANSFER_CLIENT)."""
-    crt = None
-    if (transfer_client or TRANSFER_CLIENT) == 'crt':
-        cfg = client.meta.config
-        crt = CrtTransfers(client, max_attempts=(cfg.retries or {}).get('max_attempts') or 5,
-                           read_timeout_s=cfg.read_timeout, connect_timeout_s=cfg.connect_timeout)
+    wanted = transfer_client or TRANSFER_CLIENT
+    crt = make_crt({'preferred_transfer_client': wanted,
+                    'max_attempts': (client.meta.config.retries or {}).get('max_attempts')}, client)
     return S3Store(client, client_factory=client_factory, crt=crt)
 
 

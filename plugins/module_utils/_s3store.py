@@ -56,12 +56,12 @@ def store_error(e: Exception, action: str, bucket: str, key: str = "") -> StoreE
     if isinstance(e, ClientError):
         err = e.response.get("Error", {})
         code = str(err.get("Code") or e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
-        return StoreError(f"{action} {where} failed: {code}: {_HINTS.get(code) or err.get('Message') or code}",
-                          code=code)
-    if isinstance(e, CrtRequestError):
-        return StoreError(f"{action} {where} failed: {e.code}: {_HINTS.get(e.code) or e.message or e.code}",
-                          code=e.code)
-    return StoreError(f"{action} {where} failed: {type(e).__name__}: {e}", code=type(e).__name__)
+        message = err.get("Message")
+    elif isinstance(e, CrtRequestError):
+        code, message = e.code, e.message
+    else:
+        return StoreError(f"{action} {where} failed: {type(e).__name__}: {e}", code=type(e).__name__)
+    return StoreError(f"{action} {where} failed: {code}: {_HINTS.get(code) or message or code}", code=code)
 
 
 def _mtime_ns(obj: dict[str, t.Any]) -> int:
