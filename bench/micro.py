@@ -66,7 +66,8 @@ def _ours(server: t.Any) -> t.Optional[tuple[t.Any, t.Any]]:
     if tools.COLLECTIONS not in sys.path:
         sys.path.insert(0, tools.COLLECTIONS)
     try:
-        from ansible_collections.s32s.sync.plugins.module_utils import _crt, _s3parse
+        from ansible_collections.s32s.sync.plugins.module_utils._engine.sides import crt as _crt
+        from ansible_collections.s32s.sync.plugins.module_utils._engine.sides import s3parse as _s3parse
     except ImportError:
         return None
     import boto3

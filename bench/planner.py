@@ -28,7 +28,9 @@ def _engine() -> t.Any:
 
     if tools.COLLECTIONS not in sys.path:
         sys.path.insert(0, tools.COLLECTIONS)
-    from ansible_collections.s32s.sync.plugins.module_utils import _manifest, _plan, _tree
+    from ansible_collections.s32s.sync.plugins.module_utils._engine.state import manifest as _manifest
+    from ansible_collections.s32s.sync.plugins.module_utils._engine.plan import plan as _plan
+    from ansible_collections.s32s.sync.plugins.module_utils._engine.sides import tree as _tree
 
     return _plan, _tree, _manifest
 

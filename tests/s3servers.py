@@ -247,10 +247,11 @@ class RequestLog:
 
 
 class _Fault:
-    __slots__ = ('op', 'method', 'key', 'remaining', 'status')
+    __slots__ = ('op', 'method', 'key', 'remaining', 'status', 'skip')
 
-    def __init__(self, op, method, key, times, status):
+    def __init__(self, op, method, key, times, status, after=0):
         self.op, self.method, self.key, self.remaining, self.status = op, method, key, times, status
+        self.skip = after
 
     def matches(self, req):
         return ((self.op is None or req.op == self.op) and (self.method is None or req.method == self.method)
@@ -442,6 +443,9 @@ class CountingProxy:
             self._entries.append(req)
             for fault in self._faults:
                 if fault.remaining > 0 and fault.matches(req):
+                    if fault.skip > 0:  # let the first AFTER matching requests through
+                        fault.skip -= 1
+                        continue
                     fault.remaining -= 1
                     return fault
         return None
@@ -679,9 +683,10 @@ class S3Endpoint:
         finally:
             log.freeze()
 
-    def fail(self, op=None, method=None, key=None, times=1, status=503):
-        """Answer the next TIMES matching requests with STATUS (None: drop the connection)."""
-        self.server.proxy.add_fault(_Fault(op, method, key, times, status))
+    def fail(self, op=None, method=None, key=None, times=1, status=503, after=0):
+        """Answer the next TIMES matching requests with STATUS (None: drop the connection),
+        after letting the first AFTER matching requests through."""
+        self.server.proxy.add_fault(_Fault(op, method, key, times, status, after))
 
     def clear_faults(self):
         self.server.proxy.clear_faults()

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from ansible_collections.s32s.sync.plugins.module_utils._runner import PlanningError
+from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.runner import PlanningError
 from syncrun import bucket_objects
 
 MUTATING = ('PUT', 'POST', 'DELETE')
@@ -104,13 +104,13 @@ def no_retry_client(s3, attempts=1, **config):
 
 
 def module_like_client(s3):
-    """A client with the modules' own configuration: ``_glue.client_config`` of the default
+    """A client with the modules' own configuration: ``_glue_client.client_config`` of the default
     option values (standard retries, ``max_attempts`` 5...), path-style addressing."""
     import boto3  # pylint: disable=import-outside-toplevel
     from botocore.config import Config  # pylint: disable=import-outside-toplevel
     from ansible_collections.s32s.sync.plugins.module_utils._argspec import (  # pylint: disable=import-outside-toplevel
         push_argument_spec)
-    from ansible_collections.s32s.sync.plugins.module_utils._glue import (  # pylint: disable=import-outside-toplevel
+    from ansible_collections.s32s.sync.plugins.module_utils._glue_client import (  # pylint: disable=import-outside-toplevel
         client_config)
     params = {k: v.get('default') for k, v in push_argument_spec().items()}
     config = client_config(params).merge(Config(s3={'addressing_style': 'path'}))

@@ -4,13 +4,13 @@
 
 import os
 
-from ansible_collections.s32s.sync.plugins.module_utils._maps import load_maps
-from ansible_collections.s32s.sync.plugins.module_utils._options import SyncOptions, parse_budget
-from ansible_collections.s32s.sync.plugins.module_utils._report import to_result
-from ansible_collections.s32s.sync.plugins.module_utils._runner import run_maps
-from ansible_collections.s32s.sync.plugins.module_utils._crt import HAS_AWSCRT
-from ansible_collections.s32s.sync.plugins.module_utils._glue import make_crt
-from ansible_collections.s32s.sync.plugins.module_utils._s3store import S3Store
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.maps import load_maps
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.options import SyncOptions, parse_budget
+from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.report import to_result
+from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.push_pull import run_maps
+from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.crt import HAS_AWSCRT
+from ansible_collections.s32s.sync.plugins.module_utils._glue_client import make_crt
+from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.s3store import S3Store
 
 #: Which client sends small objects in engine-level runs: ``crt`` (awscrt; the default where it is
 #: installed, as in the modules' ``preferred_transfer_client: auto``) or ``classic`` (botocore).

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import typing as t
 
-from ._manifest import DEFAULT_STATE_DIR
-from ._options import DEFAULT_MAX_DELETE
-from ._tree import FOLLOW_CHOICES, FOLLOW_INSIDE_ROOT
+from ._engine.state.manifest import DEFAULT_STATE_DIR
+from ._engine.config.options import DEFAULT_MAX_DELETE
+from ._engine.sides.tree import FOLLOW_CHOICES, FOLLOW_INSIDE_ROOT
 
 _CHECKSUM_CHOICES = ["when_supported", "when_required"]
 

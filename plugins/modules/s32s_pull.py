@@ -242,13 +242,21 @@ totals:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.s32s.sync.plugins.module_utils._argspec import MODULE_KWARGS, pull_argument_spec
-from ansible_collections.s32s.sync.plugins.module_utils._glue import PULL, run_module
+from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import S32SError
+from ansible_collections.s32s.sync.plugins.module_utils._glue_push_pull import PULL, MapsJob
+from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import fail_on_error, finish
 
 
 def main() -> None:
     """Entry point of s32s_pull."""
     module = AnsibleAWSModule(argument_spec=pull_argument_spec(), **MODULE_KWARGS)
-    run_module(module, PULL)
+    job = None
+    try:
+        job = MapsJob.from_module(module, PULL)
+        runs = job.run(check_mode=module.check_mode)
+    except S32SError as e:
+        fail_on_error(module, e, job.options if job is not None else None)
+    finish(module, runs, job.options, warnings=job.warnings, extra={"transfer_client": job.transfer_client})
 
 
 if __name__ == "__main__":

@@ -153,13 +153,21 @@ totals:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.s32s.sync.plugins.module_utils._argspec import replicate_argument_spec
-from ansible_collections.s32s.sync.plugins.module_utils._replicate_glue import run_replicate_module
+from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import S32SError
+from ansible_collections.s32s.sync.plugins.module_utils._glue_replicate import ReplicateJob
+from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import fail_on_error, finish
 
 
 def main() -> None:
     """Entry point of s32s_replicate."""
     module = AnsibleAWSModule(argument_spec=replicate_argument_spec(), supports_check_mode=True)
-    run_replicate_module(module)
+    job = None
+    try:
+        job = ReplicateJob.from_module(module)
+        runs = job.run(check_mode=module.check_mode)
+    except S32SError as e:
+        fail_on_error(module, e, job.options if job is not None else None, runs_key="destinations")
+    finish(module, runs, job.options, runs_key="destinations", noun="destination")
 
 
 if __name__ == "__main__":

@@ -196,3 +196,17 @@ def test_fault_injection(s3):
     with s3.requests() as log:
         assert s3.client().get_object(Bucket=s3.bucket, Key='k')['Body'].read() == b'1'  # retried
     assert [r.status for r in log.entries] == [503, 503, 200]
+
+
+def test_fault_injection_after_some_requests(s3):
+    """``after=N`` lets the first N matching requests through, then fails the next ones."""
+    client = no_retry(s3)
+    s3.fail(op='PutObject', status=403, after=2)
+    with s3.requests() as log:
+        for i in range(2):
+            client.put_object(Bucket=s3.bucket, Key='k%d' % i, Body=b'1')
+        with pytest.raises(ClientError) as err:
+            client.put_object(Bucket=s3.bucket, Key='k2', Body=b'1')
+        client.put_object(Bucket=s3.bucket, Key='k3', Body=b'1')
+    assert err.value.response['Error']['Code'] == 'AccessDenied'
+    assert [r.status for r in log.entries] == [200, 200, 403, 200]

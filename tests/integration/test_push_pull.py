@@ -193,7 +193,7 @@ def test_files_map_copies_only_listed_and_keeps_the_rest(s3, site, tmp_path):
 
 def test_files_map_with_missing_file_fails_before_any_change(s3, site, tmp_path):
     maps = maps_for(s3, site, tmp_path / 'slave', files=['index.html', 'missing.txt'])
-    from ansible_collections.s32s.sync.plugins.module_utils._runner import PlanningError
+    from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.runner import PlanningError
     with s3.requests() as log, pytest.raises(PlanningError, match="missing.txt"):
         sync('push', s3, maps)
     assert not [r for r in log.entries if r.method in MUTATING]

@@ -6,14 +6,14 @@ import hashlib
 
 import pytest
 
-from ansible_collections.s32s.sync.plugins.module_utils._errors import S32SError
-from ansible_collections.s32s.sync.plugins.module_utils._ignore import IgnoreRules
-from ansible_collections.s32s.sync.plugins.module_utils._maps import parse_s3_location
-from ansible_collections.s32s.sync.plugins.module_utils._options import SyncOptions, parse_budget
-from ansible_collections.s32s.sync.plugins.module_utils._replicate import Destination, replicate
-from ansible_collections.s32s.sync.plugins.module_utils._report import to_result
-from ansible_collections.s32s.sync.plugins.module_utils._s3copy import server_side_copy
-from ansible_collections.s32s.sync.plugins.module_utils._s3store import S3Store
+from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import S32SError
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.ignore import IgnoreRules
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.maps import parse_s3_location
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.options import SyncOptions, parse_budget
+from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.replicate import Destination, replicate
+from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.report import to_result
+from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.s3copy import server_side_copy
+from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.s3store import S3Store
 
 from syncrun import bucket_objects, put
 
@@ -31,7 +31,7 @@ def run(src, dests, *, src_prefix='data', check_mode=False, keys=None, ignore=No
     for i, (ep, prefix) in enumerate(dests):
         same = ep is src
         targets.append(Destination('d%d-%s' % (i, ep.name), src_store if same else S3Store(ep.client(**(client_config or {}))),
-                                   parse_s3_location('%s/%s' % (ep.bucket, prefix)), same, ep.endpoint_url))
+                                   parse_s3_location('%s/%s' % (ep.bucket, prefix)), ep.endpoint_url))
     runs = replicate(src_store, parse_s3_location('%s/%s' % (src.bucket, src_prefix)), src.endpoint_url, targets,
                      IgnoreRules(ignore), options, check_mode=check_mode, keys=keys)
     return to_result(runs, options, check_mode=check_mode, diff=True)

@@ -18,7 +18,9 @@ import time
 
 import pytest
 
-from ansible_collections.s32s.sync.plugins.module_utils import _executor, _s3store
+from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs import transfers as _transfers
+
+from ansible_collections.s32s.sync.plugins.module_utils._engine.sides import s3store as _s3store
 from s3servers import make_client
 from safetykit import FaultyTCPProxy, files_of, no_retry_client, seed, snapshot, temp_files
 from syncrun import sync, write
@@ -31,7 +33,7 @@ BIG_NEW = bytes(range(256)) * 4096  # 1 MiB
 @pytest.fixture(autouse=True)
 def quick_backoff(monkeypatch):
     """The executor's pause between download attempts (0.5 s, doubled) does not matter here."""
-    monkeypatch.setattr(_executor, 'BACKOFF_S', 0.01)
+    monkeypatch.setattr(_transfers, 'BACKOFF_S', 0.01)
 
 
 def pull_map(s3, slave):
@@ -69,7 +71,7 @@ def test_dropped_connection_keeps_old_file(s3, tmp_path):
     assert m['status'] == 'failed' and m['created'] == 1 and m['deleted'] == 0
     assert [e['path'] for e in m['errors']] == ['big.bin']
     assert 'downloading s3://%s/site/big.bin failed' % s3.bucket in m['errors'][0]['error']
-    assert log.count('GetObject', key='site/big.bin') == _executor.DOWNLOAD_ATTEMPTS
+    assert log.count('GetObject', key='site/big.bin') == _transfers.DOWNLOAD_ATTEMPTS
     assert_old_kept(slave)
     s3.clear_faults()
     result = sync('pull', s3, pull_map(s3, slave), max_delete='unlimited')
@@ -128,10 +130,10 @@ _PULL_SCRIPT = r'''
 import sys
 sys.path[:0] = [sys.argv[1] + '/tests', sys.argv[1] + '/.collections']
 from s3servers import make_client
-from ansible_collections.s32s.sync.plugins.module_utils._maps import load_maps
-from ansible_collections.s32s.sync.plugins.module_utils._options import SyncOptions
-from ansible_collections.s32s.sync.plugins.module_utils._runner import run_maps
-from ansible_collections.s32s.sync.plugins.module_utils._s3store import S3Store
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.maps import load_maps
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.options import SyncOptions
+from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.push_pull import run_maps
+from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.s3store import S3Store
 endpoint, key, secret, bucket, slave = sys.argv[2:7]
 maps, _ = load_maps([dict(name='site', s3=bucket + '/site', slave=slave)], 'slave', 'test')
 run_maps('pull', maps, S3Store(make_client(endpoint, key, secret)), SyncOptions(), check_mode=False)

@@ -10,7 +10,7 @@ rounded up; the default), or ``'unlimited'`` / ``-1``.
 
 import pytest
 
-from ansible_collections.s32s.sync.plugins.module_utils._errors import ConfigError
+from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import ConfigError
 from safetykit import all_objects, files_of, mutations, refused, seed, snapshot
 from syncrun import sync, write
 
@@ -150,6 +150,6 @@ def test_budget_counts_only_files_in_scope(s3, tmp_path):
 def test_invalid_budget_is_an_error(bad):
     """A budget that is not a count, a percentage or unlimited is an error, never 'no limit'
     (``none`` reads as 'delete none')."""
-    from ansible_collections.s32s.sync.plugins.module_utils._options import parse_budget
+    from ansible_collections.s32s.sync.plugins.module_utils._engine.config.options import parse_budget
     with pytest.raises(ConfigError, match='max_delete'):
         parse_budget(bad)

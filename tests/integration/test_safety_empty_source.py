@@ -11,7 +11,10 @@ uploaded blocks the deletions of its map; the transfers that succeeded stay.
 import os
 
 
-from ansible_collections.s32s.sync.plugins.module_utils import _executor, _tree
+from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs import transfers as _transfers
+
+
+from ansible_collections.s32s.sync.plugins.module_utils._engine.sides import local_list as _local_list
 from safetykit import all_objects, files_of, mutations, no_retry_client, refused, seed, snapshot
 from syncrun import sync, write
 
@@ -185,7 +188,7 @@ def test_failed_upload_blocks_deletions_keeps_successes(s3, tmp_path):
 
 def test_failed_download_blocks_local_deletions(s3, tmp_path, monkeypatch):
     """One download fails on every attempt: the other downloads stay, no local deletion."""
-    monkeypatch.setattr(_executor, 'BACKOFF_S', 0.01)
+    monkeypatch.setattr(_transfers, 'BACKOFF_S', 0.01)
     seed(s3, {'site/a.txt': b'a', 'site/b.txt': b'b'})
     slave = local(tmp_path / 'slave', {'b.txt': b'old b', 'stale.txt': b'stale'})
     s3.fail(op='GetObject', key='site/b.txt', times=20, status=500)
@@ -224,7 +227,7 @@ def test_unreadable_source_directory_blocks_deletions(s3, tmp_path, monkeypatch)
         if str(path).endswith('/locked'):
             raise PermissionError(13, 'Permission denied', str(path))
         return real_scandir(path)
-    monkeypatch.setattr(_tree.os, 'scandir', scandir)
+    monkeypatch.setattr(_local_list.os, 'scandir', scandir)
     with s3.requests() as log, refused("could not be read completely .*'locked'.*Permission denied"):
         sync('push', s3, push_map(s3, master), max_delete='unlimited')
     assert mutations(log) == []

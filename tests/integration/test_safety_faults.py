@@ -5,7 +5,7 @@ connections are retried with backoff and the run succeeds; a server that dies mi
 gives a clear error, deletes nothing, and the next run completes with nothing lost or
 duplicated.
 
-The clients are configured like the modules' (``_glue.client_config``: botocore
+The clients are configured like the modules' (``_glue_client.client_config``: botocore
 ``standard`` retries) except where a test wants a fault to be final.
 """
 
@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from ansible_collections.s32s.sync.plugins.module_utils import _executor
+from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs import transfers as _transfers
 from safetykit import (all_objects, files_of, module_like_client, no_retry_client, refused, seed, snapshot,
                        temp_files)
 from syncrun import sync, write
@@ -125,7 +125,7 @@ def test_server_killed_mid_pull_then_rerun(s3, tmp_path, monkeypatch):
     temporary file.  moto comes back empty: the next pull is refused (an empty source never
     deletes), and once the data is back the pull completes.  rclone keeps its data: the
     next pull completes at once."""
-    monkeypatch.setattr(_executor, 'BACKOFF_S', 0.01)
+    monkeypatch.setattr(_transfers, 'BACKOFF_S', 0.01)
     remote = {'f%02d.txt' % i: b'new %d' % i * 100 for i in range(30)}
     slave = tmp_path / 'slave'
     old = {'f%02d.txt' % i: b'old %d' % i for i in range(0, 30, 3)}

@@ -9,8 +9,8 @@ Every test seeds the neighbours a careless prefix match would reach (``site-old/
 
 import pytest
 
-from ansible_collections.s32s.sync.plugins.module_utils._glue import read_maps
-from ansible_collections.s32s.sync.plugins.module_utils._s3store import S3Store
+from ansible_collections.s32s.sync.plugins.module_utils._glue_push_pull import read_maps
+from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.s3store import S3Store
 from safetykit import all_objects, files_of, mutations, refused, seed, snapshot
 from syncrun import sync, write
 

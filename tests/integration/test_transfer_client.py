@@ -16,9 +16,11 @@ import io
 
 import pytest
 
-from ansible_collections.s32s.sync.plugins.module_utils import _crt, _executor
-from ansible_collections.s32s.sync.plugins.module_utils._errors import StoreError
-from ansible_collections.s32s.sync.plugins.module_utils._etag import MULTIPART_THRESHOLD
+from ansible_collections.s32s.sync.plugins.module_utils._engine.sides import crt as _crt
+
+from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs import transfers as _transfers
+from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import StoreError
+from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.etag import MULTIPART_THRESHOLD
 from s3servers import make_client
 from safetykit import FaultyTCPProxy, files_of, seed, snapshot, temp_files
 from syncrun import bucket_objects, make_store, sync, write
@@ -33,7 +35,7 @@ BIG = bytes(range(256)) * (MULTIPART_THRESHOLD // 256 + 4096)  # just above the 
 
 @pytest.fixture(autouse=True)
 def quick_backoff(monkeypatch):
-    monkeypatch.setattr(_executor, 'BACKOFF_S', 0.01)
+    monkeypatch.setattr(_transfers, 'BACKOFF_S', 0.01)
 
 
 @pytest.fixture

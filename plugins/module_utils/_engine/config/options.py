@@ -1,0 +1,129 @@
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Run options shared by every front door, validated once.
+
+**PRIVATE**: this module is internal to the s32s.sync collection.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import typing as t
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from ..errors import ConfigError
+from ..sides.tree import FOLLOW_CHOICES, FOLLOW_INSIDE_ROOT
+
+#: Default deletion budget: at most half of the destination's files in one run.
+DEFAULT_MAX_DELETE = "50%"
+_BUDGET_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(%?)\s*$")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A deletion budget: ``count`` deletions, or ``percent`` of the
+    destination's files (rounded up), or no limit (both ``None``)."""
+
+    count: t.Optional[int] = None
+    percent: t.Optional[float] = None
+
+    def limit(self, dest_files: int) -> t.Optional[int]:
+        """Return the most deletions allowed for a destination of ``dest_files`` files (``None``: no limit)."""
+        if self.count is not None:
+            return self.count
+        if self.percent is not None:
+            # exact decimal arithmetic: in floats 4.4% of 1750 gave 78, not 77
+            return math.ceil(Fraction(repr(self.percent)) * dest_files / 100)
+        return None
+
+    def __str__(self) -> str:
+        if self.count is not None:
+            return str(self.count)
+        if self.percent is not None:
+            return f"{self.percent:g}%"
+        return "unlimited"
+
+
+def parse_budget(value: t.Any) -> Budget:
+    """Parse ``max_delete``: ``10`` (count), ``'25%'`` (percent of the
+    destination), ``-1`` or ``'unlimited'`` (no limit).
+
+    :raises ConfigError: anything else (a negative count other than ``-1``,
+        a percentage above 100, text).
+    """
+    if isinstance(value, bool):
+        raise ConfigError(f"max_delete must be a count, a percentage like '25%' or 'unlimited', got {value!r}")
+    text = str(value).strip().lower()
+    if text in ("unlimited", "-1"):
+        return Budget()
+    m = _BUDGET_RE.match(text)
+    if not m:
+        raise ConfigError(f"max_delete must be a count, a percentage like '25%' or 'unlimited', got {value!r}")
+    number, pct = float(m.group(1)), m.group(2)
+    if pct:
+        if number > 100:
+            raise ConfigError(f"max_delete percentage must be at most 100%, got {value!r}")
+        return Budget(percent=number)
+    if number != int(number):
+        raise ConfigError(f"max_delete count must be a whole number, got {value!r}")
+    return Budget(count=int(number))
+
+
+@dataclass
+class SyncOptions:
+    """Options of a push or pull run (the module's parameters, validated).
+
+    Units: ``mode``/``directory_mode`` are permission bits (int) or ``None``;
+    ``concurrency`` is a number of worker threads; ``list_files_max`` a count.
+    """
+
+    delete: bool = True
+    max_delete: Budget = field(default_factory=lambda: parse_budget(DEFAULT_MAX_DELETE))
+    allow_empty_source: bool = False
+    allow_bare_bucket: bool = False
+    follow_symlinks: str = FOLLOW_INSIDE_ROOT
+    concurrency: int = 8
+    transfer_processes: int = 0
+    list_files: bool = False
+    list_files_max: int = 1000
+    owner: t.Optional[str] = None
+    group: t.Optional[str] = None
+    mode: t.Optional[int] = None
+    directory_mode: t.Optional[int] = None
+    state_dir: t.Optional[str] = None
+    protected_keys: frozenset[tuple[str, str]] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.follow_symlinks not in FOLLOW_CHOICES:
+            raise ConfigError(f"follow_symlinks must be one of {list(FOLLOW_CHOICES)}, got {self.follow_symlinks!r}")
+        if not 0 <= self.transfer_processes <= 64:
+            raise ConfigError(f"transfer_processes must be between 0 (auto) and 64, got {self.transfer_processes}")
+        if not 1 <= self.concurrency <= 128:
+            raise ConfigError(f"concurrency must be between 1 and 128, got {self.concurrency}")
+
+
+def parse_mode(value: t.Any, name: str) -> t.Optional[int]:
+    """Parse an octal permission string (``'0644'``, ``'644'``) or int into bits.
+
+    Symbolic modes (``u+rw``) are refused with a clear error.
+
+    :raises ConfigError: not an octal number between 0 and 07777.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        bits = value
+    else:
+        text = str(value).strip()
+        if not re.fullmatch(r"0?o?[0-7]{1,4}", text):
+            raise ConfigError(f"{name} must be an octal mode like '0644', got {value!r}")
+        bits = int(text.replace("o", ""), 8)
+    if not 0 <= bits <= 0o7777:
+        raise ConfigError(f"{name} must be between 0000 and 7777, got {value!r}")
+    return bits
+
+
+__all__ = ["Budget", "parse_budget", "SyncOptions", "parse_mode", "DEFAULT_MAX_DELETE"]

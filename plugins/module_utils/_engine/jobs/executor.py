@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The executor: applies a checked plan to its destination side.
+
+**PRIVATE**: this module is internal to the s32s.sync collection.
+
+One executor for every pair of sides. Transfers run first, on a worker pool
+(``pools.py``), each chosen from the pair of sides (``transfers.py``).
+Deletions run after them and only when every transfer succeeded and the
+source was read completely (as rclone's "not deleting files as there were IO
+errors"; promise 4 of ``docs/safety.md``); they go through the side's one
+delete path, in order, and stop at the first failure: a partly failed batch
+is reported exactly, path by path (promise 8). Empty directories are
+removed only when every deletion succeeded; ``mkdir`` actions run last.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ..plan.plan import DELETE, MKDIR, RMDIR, Action, Plan
+from ..sides.tree import Entry, Tree
+from .pools import ThreadPool
+from .transfers import Written, transfer_for
+
+
+class Applied:
+    """What the executor did for one plan.
+
+    :ivar done: actions applied (files and directories), in order of completion.
+    :ivar failed: ``[(relpath, error)]``; a directory's relpath ends with ``/``.
+    :ivar written: relpath -> ``(source entry, destination entry)`` of each
+        transfer whose result is proven (the state's new records).
+    :ivar not_run: the deletions not run (blocked, or after a failed deletion).
+    :ivar deletes_blocked: why the deletions did not run at all, or ``''``.
+    """
+
+    def __init__(self) -> None:
+        self.done: list[Action] = []
+        self.failed: list[tuple[str, str]] = []
+        self.written: dict[str, tuple[Entry, Entry]] = {}
+        self.not_run: list[Action] = []
+        self.deletes_blocked = ""
+
+    def of_kind(self, kind: str) -> list[Action]:
+        """The actions of one kind that were applied."""
+        return [a for a in self.done if a.kind == kind]
+
+
+def apply_plan(plan: Plan, src: t.Any, dst: t.Any, src_tree: Tree, dst_tree: Tree, pool: t.Any = None) -> Applied:
+    """Apply ``plan`` (already passed by the gate) from side ``src`` to side ``dst``.
+
+    :param src_tree: the source listing the plan was made from (sizes, ETags, mtimes).
+    :param dst_tree: the destination listing (leftover temporary files to remove).
+    :param pool: a worker pool (``pools.py``); default 8 threads.
+    :returns: :class:`Applied`; per-path failures are in ``failed``, never raised.
+    """
+    applied = Applied()
+    pool = pool or ThreadPool(8)
+    transfers = plan.transfers
+    dst.begin_writes()
+    if transfers:
+        transfer = transfer_for(src, dst, src_tree)
+        results: list[tuple[Action, Written, str]] = pool.run(transfer.run, transfers)
+        for action, written, error in results:
+            if error:
+                applied.failed.append((action.relpath, error))
+                continue
+            applied.done.append(action)
+            if written is not None:
+                applied.written[action.relpath] = written
+    dst.remove_temp_files(dst_tree)
+    deletes = plan.deletes
+    if deletes and applied.failed:
+        applied.deletes_blocked = f"{len(applied.failed)} transfer(s) failed"
+        applied.not_run.extend(deletes)
+        return applied
+    if deletes:
+        by_path = {a.relpath: a for a in deletes}
+        outcome = dst.delete_many([a.relpath for a in deletes])
+        applied.done.extend(by_path[p] for p in outcome.deleted)
+        applied.failed.extend(outcome.failed)
+        applied.not_run.extend(by_path[p] for p in outcome.not_attempted)
+        if outcome.failed:
+            return applied
+        removed = dst.remove_dirs(plan.dirs_to_remove) if plan.dirs_to_remove else []
+        applied.done.extend(Action(RMDIR, d, 0, "empty directory") for d in removed)
+    for action in plan.of_kind(MKDIR):
+        try:
+            dst.make_dir(action.relpath)
+            applied.done.append(action)
+        except OSError as e:
+            applied.failed.append((action.relpath + "/", f"cannot create directory: {e.strerror or e}"))
+    return applied
+
+
+__all__ = ["Applied", "apply_plan", "DELETE"]

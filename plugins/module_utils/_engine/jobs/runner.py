@@ -1,0 +1,285 @@
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The job runner: sides -> listings -> plan -> gate -> executor -> state.
+
+**PRIVATE**: this module is internal to the s32s.sync collection.
+
+A job is a list of :class:`Pair` (a map of push or pull, a destination of
+replicate). Every pair is listed, planned and checked by the gate *before
+the first mutating request of the job*. With ``independent=False`` (push,
+pull) a pair that cannot be planned stops the whole job before any change
+(``PlanningError`` carries every pair's outcome); with ``independent=True``
+(replicate) it is reported and the others go on. Then the pairs are applied
+one after the other; a failure in one does not stop the others, and blocks
+only its own deletions. The end of a pair (status, message, state) is
+written once, here.
+"""
+
+from __future__ import annotations
+
+import math
+import typing as t
+
+from ..config.ignore import IgnoreRules
+from ..config.options import SyncOptions
+from ..errors import ConfigError, S32SError
+from ..plan.compare import ManifestComparator, ReplicaComparator
+from ..plan.gate import Scope, check_plan
+from ..plan.plan import CREATE, DELETE, Plan, make_plan
+from ..sides.s3 import S3Side
+from ..sides.tree import Tree
+from ..state import manifest as _manifest
+from .content import check_contents
+from .executor import Applied, apply_plan
+from .pools import ForkedShards, ThreadPool, process_count
+from .transfers import verb_for
+
+
+class Pair:
+    """One unit of a job: what goes from side ``src`` to side ``dst``.
+
+    :param name: the map's or destination's name (results).
+    :param label: how messages name it (``map 'site'``, ``destination 'dr'``).
+    :param ignore: the ignore rules of both listings.
+    :param files: a ``files`` map's relpaths, or ``None``.
+    :param only: a targeted run's relpaths, or ``None`` for a full run.
+    :param state_path: the manifest file, or ``''`` for no state.
+    :param about: descriptive strings saved in the manifest.
+    :param shown: ``(s3, root)`` as the result shows them.
+    :param src_tree: the source listing when the job made it already (shared by pairs).
+    :param precheck: called first when planning; raises ``S32SError`` to refuse the pair.
+    """
+
+    def __init__(self, name: str, label: str, src: t.Any, dst: t.Any, *, ignore: IgnoreRules,
+                 files: t.Optional[t.Sequence[str]] = None, only: t.Optional[t.AbstractSet[str]] = None,
+                 state_path: str = "", about: t.Optional[t.Mapping[str, str]] = None,
+                 shown: tuple[str, str] = ("", ""), src_tree: t.Optional[Tree] = None,
+                 precheck: t.Optional[t.Callable[[], None]] = None) -> None:
+        self.name = name
+        self.label = label
+        self.src = src
+        self.dst = dst
+        self.ignore = ignore
+        self.files = files
+        self.only = frozenset(only) if only is not None else None
+        self.state_path = state_path
+        self.about = dict(about or {})
+        self.shown = shown
+        self.src_tree = src_tree
+        self.precheck = precheck
+
+    @property
+    def state_kind(self) -> str:
+        """The manifest kind of this pair of sides."""
+        return _manifest.S3_S3 if isinstance(self.src, S3Side) and isinstance(self.dst, S3Side) \
+            else _manifest.LOCAL_S3
+
+    def comparator(self, records: t.Mapping[str, t.Any], checked: t.Optional[t.Mapping[str, bool]] = None) -> t.Any:
+        """The comparator of this pair of sides (``plan/compare.py``)."""
+        if self.state_kind == _manifest.S3_S3:
+            return ReplicaComparator(records)
+        return ManifestComparator(records, checked, local_is_source=self.src.is_local)
+
+
+class PairRun:
+    """The life of one pair in a job.
+
+    :ivar status: ``planned``, ``ok``, ``failed`` (something failed while
+        applying) or ``refused`` (could not be planned, or the gate said no).
+    :ivar error: the one-line reason when not ``ok``.
+    :ivar details: facts of a refusal (``would_delete``: deletions the gate refused).
+    """
+
+    def __init__(self, pair: Pair) -> None:
+        self.pair = pair
+        self.status = "planned"
+        self.error = ""
+        self.src = Tree()
+        self.dst = Tree()
+        self.plan = Plan()
+        self.state = _manifest.EMPTY
+        self.applied: t.Optional[Applied] = None
+        self.warnings: list[str] = []
+        self.details: dict[str, t.Any] = {}
+
+    @property
+    def verb(self) -> str:
+        """How a create is named in diff lines (``upload``, ``download``, ``copy``)."""
+        return verb_for(self.pair.src, self.pair.dst)
+
+
+class PlanningError(S32SError):
+    """At least one pair could not be planned; nothing was changed.
+
+    ``runs`` holds every pair's :class:`PairRun` for the report.
+    """
+
+    def __init__(self, msg: str, runs: list[PairRun]) -> None:
+        super().__init__(msg)
+        self.runs = runs
+
+
+def _list(side: t.Any, only: t.Optional[frozenset[str]], ignore: IgnoreRules) -> Tree:
+    return side.list_all(ignore) if only is None else side.list_selected(sorted(only), ignore)
+
+
+def plan_pair(run: PairRun, options: SyncOptions) -> None:
+    """List both sides, plan, resolve content checks, and gate.
+
+    :raises S32SError: the pair cannot be planned (``ConfigError``, ``StoreError``, ``SafetyError``).
+    """
+    pair = run.pair
+    if pair.precheck is not None:
+        pair.precheck()
+    run.src = pair.src_tree if pair.src_tree is not None else _list(pair.src, pair.only, pair.ignore)
+    for relpath in [p for p in run.src.entries if pair.dst.reserved_name(p)]:
+        del run.src.entries[relpath]  # the destination would take it for a leftover of its own
+        run.src.skipped.append((relpath, pair.dst.reserved_name(relpath)))
+    run.dst = _list(pair.dst, pair.only, pair.ignore)
+    if pair.state_path:
+        run.state = _manifest.load(pair.state_path, pair.state_kind)
+    options_kw = dict(delete=options.delete, files=pair.files, only=pair.only, dirs=pair.dst.has_dirs)
+    run.plan = make_plan(run.src, run.dst, pair.comparator(run.state.records), **options_kw)
+    if run.plan.verify:
+        local_is_source = pair.src.is_local
+        local_side, local, remote = ((pair.src, run.src, run.dst) if local_is_source
+                                     else (pair.dst, run.dst, run.src))
+        checked, unreadable = check_contents(run.plan.verify, local_side, local, remote,
+                                             local_is_source=local_is_source, workers=options.concurrency)
+        run.plan = make_plan(run.src, run.dst, pair.comparator(run.state.records, checked), unreadable=unreadable,
+                             **options_kw)
+    if run.plan.missing:
+        raise ConfigError(f"{pair.label}: field 'files' lists {len(run.plan.missing)} path(s) the source does "
+                          f"not have: {list(run.plan.missing[:5])}")
+    location = next((s.address for s in (pair.dst, pair.src) if isinstance(s, S3Side)), None)
+    check_plan(run.plan, Scope.of(pair.label, pair.dst.address, pair.ignore, location), run.src, run.dst, options,
+               budget_base=_budget_base(run))
+
+
+def _budget_base(run: PairRun) -> t.Optional[int]:
+    """The destination count a percentage budget is taken of: ``None`` (the
+    listing) for a full run; for a targeted run with deletions, the count of
+    the last full run the state knows, else a full listing of the destination."""
+    pair = run.pair
+    if pair.only is None or not run.plan.deletes:
+        return None
+    if run.state.listed is not None:
+        return run.state.listed
+    return len(pair.dst.list_all(pair.ignore).entries)
+
+
+def _pool(run: PairRun, options: SyncOptions, allow_fork: bool) -> t.Any:
+    """Threads, or forked shards for a one-shot run with enough files (``pools.py``)."""
+    sides = [s for s in (run.pair.src, run.pair.dst) if isinstance(s, S3Side)]
+    can_fork = allow_fork and all(s.store.client_factory is not None and s.store.crt is None for s in sides)
+    processes = process_count(options.transfer_processes, len(run.plan.transfers), can_fork)
+    if processes == 1:
+        return ThreadPool(options.concurrency)
+
+    def renew() -> None:
+        for side in sides:
+            side.renew_client()
+
+    return ForkedShards(processes, max(1, math.ceil(options.concurrency / processes)), renew,
+                        size=lambda action: action.size)
+
+
+def _new_records(run: PairRun) -> dict[str, t.Any]:
+    """The state after the run: the records of proven-equal paths, plus what was written.
+    A targeted run keeps the records of every path it did not select."""
+    pair, plan = run.pair, run.plan
+    old = run.state.records
+    records = {} if plan.only is None else {p: r for p, r in old.items() if p not in plan.only}
+    comparator = pair.comparator(old)
+    for relpath in plan.unchanged:
+        record = comparator.record(relpath, run.src.entries[relpath], run.dst.entries[relpath])
+        if record is not None:
+            records[relpath] = record
+    if run.applied is not None:
+        fresh = pair.comparator({})
+        for relpath, (src, dst) in run.applied.written.items():
+            record = fresh.record(relpath, src, dst)
+            if record is not None:
+                records[relpath] = record
+    return records
+
+
+def _listed_after(run: PairRun) -> t.Optional[int]:
+    """The object count of the pair's S3 side after the run (the destination's,
+    when both are S3), when it can be known: the state's ``listed``."""
+    applied = run.applied
+    if not isinstance(run.pair.dst, S3Side):
+        return len(run.src.entries) if run.plan.only is None else run.state.listed
+    created = len(applied.of_kind(CREATE)) if applied is not None else 0
+    deleted = len(applied.of_kind(DELETE)) if applied is not None else 0
+    if run.plan.only is None:
+        return len(run.dst.entries) + created - deleted
+    if run.state.listed is None:
+        return None
+    return max(0, run.state.listed + created - deleted)
+
+
+def finish_pair(run: PairRun) -> None:
+    """Set the status and message of an applied pair and save its state."""
+    pair, applied = run.pair, t.cast(Applied, run.applied)
+    if applied.failed:
+        first = applied.failed[0]
+        run.status = "failed"
+        run.error = f"{pair.label}: {len(applied.failed)} action(s) failed, first {first[0]!r}: {first[1]}"
+        not_run = [a for a in applied.not_run if a.kind == DELETE]
+        if not_run:
+            run.error += f"; {len(not_run)} deletion(s) not run"
+    else:
+        run.status = "ok"
+    if not pair.state_path:
+        return
+    records = _new_records(run)
+    listed = _listed_after(run)
+    if records == run.state.records and listed == run.state.listed:
+        return  # a no-op run leaves the file alone
+    try:
+        _manifest.save(pair.state_path, pair.state_kind, records, pair.about, listed)
+    except OSError as e:
+        run.warnings.append(f"{pair.label}: could not save the manifest: {e.strerror}")
+
+
+def run_pairs(pairs: t.Sequence[Pair], options: SyncOptions, *, check_mode: bool, independent: bool = False,
+              allow_fork: bool = True) -> list[PairRun]:
+    """Plan every pair, then (unless ``check_mode``) apply the planned ones in order.
+
+    :param independent: a pair that cannot be planned is reported and the
+        others go on (else the whole job stops before any change).
+    :param allow_fork: a one-shot process may transfer on forked processes.
+    :returns: one :class:`PairRun` per pair.
+    :raises PlanningError: (``independent=False``) a pair could not be planned; nothing was changed.
+    :raises ConfigError: a destination cannot be written as asked (owner, group), before any change.
+    """
+    for pair in pairs:
+        pair.dst.prepare_writes()
+    runs = [PairRun(p) for p in pairs]
+    failures = []
+    for run in runs:
+        try:
+            plan_pair(run, options)
+        except S32SError as e:
+            label = run.pair.label
+            msg = e.msg if e.msg.startswith(label) else f"{label}: {e.msg}"
+            run.status, run.error, run.details = "refused", msg, dict(e.details)
+            failures.append(msg)
+    if failures and not independent:
+        more = f" (and {len(failures) - 1} more map(s))" if len(failures) > 1 else ""
+        tail = "" if "nothing was changed" in failures[0] and not more else "; nothing was changed"
+        raise PlanningError(f"{failures[0]}{more}{tail}", runs)
+    if check_mode:
+        return runs
+    for run in runs:
+        if run.status == "refused":
+            continue
+        run.applied = apply_plan(run.plan, run.pair.src, run.pair.dst, run.src, run.dst,
+                                 _pool(run, options, allow_fork))
+        finish_pair(run)
+    return runs
+
+
+__all__ = ["Pair", "PairRun", "PlanningError", "plan_pair", "finish_pair", "run_pairs"]

@@ -1,0 +1,110 @@
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The transfer of one file, chosen from the pair of sides.
+
+**PRIVATE**: this module is internal to the s32s.sync collection.
+
+As rclone's ``operations.Copy``, the executor never asks which way a run
+goes: :func:`transfer_for` looks at the two sides and returns how to move
+one path from the source to the destination, an upload (local to S3), a
+download (S3 to local) or a copy (S3 to S3: server-side within one store,
+streamed between two). Each returns the pair of entries now known to hold
+the same bytes (for the state), or ``None`` when the source changed while
+it was read (the next run checks it again).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import typing as t
+
+from ..errors import ConfigError, StoreError
+from ..plan.plan import Action
+from ..sides.etag import MULTIPART_THRESHOLD, multipart_etag, part_size_for
+from ..sides.local import LocalSide
+from ..sides.s3 import S3Side
+from ..sides.tree import Entry, Tree
+
+#: Attempts for one download (a body read that breaks is not retried by botocore).
+DOWNLOAD_ATTEMPTS = 3
+#: First pause between download attempts, doubled each time (seconds).
+BACKOFF_S = 0.5
+
+Written = t.Optional[t.Tuple[Entry, Entry]]
+
+
+class Transfer(t.NamedTuple):
+    """``verb`` names it in diff lines (``upload``, ``download``, ``copy``);
+    ``run(action)`` moves one path."""
+
+    verb: str
+    run: t.Callable[[Action], Written]
+
+
+def _same_stat(entry: Entry, now: Entry) -> bool:
+    return (entry.size, entry.mtime_ns, entry.ctime_ns, entry.ino) == (now.size, now.mtime_ns, now.ctime_ns, now.ino)
+
+
+def _upload(src: LocalSide, dst: S3Side, listing: Tree) -> t.Callable[[Action], Written]:
+    def upload(action: Action) -> Written:
+        entry = listing.entries[action.relpath]
+        path = src.path(action.relpath)
+        etag = dst.upload_file(action.relpath, path, entry.size)
+        now = src.stat_entry(action.relpath)
+        if not _same_stat(entry, now):
+            return None  # changed while uploading: the next run checks it again
+        if etag is None and entry.size >= MULTIPART_THRESHOLD:
+            etag = multipart_etag(path, part_size_for(entry.size))
+        return (now, Entry(action.relpath, entry.size, 0, etag)) if etag else None
+    return upload
+
+
+def _download(src: S3Side, dst: LocalSide, listing: Tree) -> t.Callable[[Action], Written]:
+    def download(action: Action) -> Written:
+        entry = listing.entries[action.relpath]
+        what = f"downloading {src.display(action.relpath)}"
+        for attempt in range(DOWNLOAD_ATTEMPTS):
+            try:
+                local = dst.write_atomic(action.relpath, entry,
+                                         lambda f: src.read_into(action.relpath, f, entry.size), what)
+                return entry, local
+            except StoreError:
+                if attempt + 1 == DOWNLOAD_ATTEMPTS:
+                    raise
+                time.sleep(BACKOFF_S * 2 ** attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+    return download
+
+
+def _copy(src: S3Side, dst: S3Side, listing: Tree) -> t.Callable[[Action], Written]:
+    def copy(action: Action) -> Written:
+        entry = listing.entries[action.relpath]
+        etag = dst.copy_from(src, action.relpath, entry)
+        return entry, Entry(action.relpath, entry.size, 0, etag)
+    return copy
+
+
+def transfer_for(src: t.Any, dst: t.Any, listing: Tree) -> Transfer:
+    """How to move a path of ``listing`` (the source's) from ``src`` to ``dst``.
+
+    :raises ConfigError: no transfer exists between these two kinds of side.
+    """
+    if isinstance(src, LocalSide) and isinstance(dst, S3Side):
+        return Transfer("upload", _upload(src, dst, listing))
+    if isinstance(src, S3Side) and isinstance(dst, LocalSide):
+        return Transfer("download", _download(src, dst, listing))
+    if isinstance(src, S3Side) and isinstance(dst, S3Side):
+        return Transfer("copy", _copy(src, dst, listing))
+    raise ConfigError(f"no transfer from {type(src).__name__} to {type(dst).__name__}")
+
+
+def verb_for(src: t.Any, dst: t.Any) -> str:
+    """The diff verb of a create between these sides (``upload``, ``download`` or ``copy``)."""
+    if isinstance(src, LocalSide):
+        return "upload"
+    return "download" if isinstance(dst, LocalSide) else "copy"
+
+
+__all__ = ["Transfer", "transfer_for", "verb_for", "DOWNLOAD_ATTEMPTS", "BACKOFF_S"]

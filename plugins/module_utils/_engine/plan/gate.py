@@ -1,0 +1,141 @@
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The safety gate: checks a whole plan before the first mutating request.
+
+**PRIVATE**: this module is internal to the s32s.sync collection.
+
+Pure: :func:`check_plan` looks at the plan, its scope, the listings and the
+options and either returns (the plan may run) or raises :class:`SafetyError`,
+so that a refused run changes nothing at all. The promises are those of
+``docs/safety.md``:
+
+1. scope: every key written or deleted is under a ``prefix/`` of the scope;
+   a bare bucket never loses keys unless ``allow_bare_bucket``; map files are
+   never deleted;
+2. containment: every local path is inside a root of the scope after normalisation;
+3. budget: the deletions fit ``max_delete``, counted on the whole plan against
+   an explicit base (the destination's full count; for a targeted plan, the
+   last full count the state knows);
+4. an empty source never deletes (unless ``allow_empty_source``; a targeted
+   plan's source is what it selected, so emptiness says nothing there); a
+   source listing with errors never deletes;
+5. ignored paths are never deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import typing as t
+from dataclasses import dataclass, field
+
+from ..config.ignore import IgnoreRules
+from ..config.maps import S3Location
+from ..config.options import SyncOptions
+from ..errors import SafetyError
+from ..paths import LocalRoot, is_within, key_for, local_path, unsafe_reason
+from ..sides.tree import Tree
+from .plan import Plan
+
+Address = t.Union[S3Location, LocalRoot]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one plan may touch.
+
+    :ivar label: how messages name the plan (``map 'site'``).
+    :ivar target: the address the plan's actions apply to.
+    :ivar writable: the addresses that may be written or deleted; an S3
+        location means ``prefix/``, a local root the directory below it.
+    :ivar ignore: the rules whose paths are never deleted.
+    :ivar location: the S3 location the plan is about (a map's ``s3``, a
+        replica's destination): when it is a bare bucket, deletions on either
+        side need ``allow_bare_bucket`` (a bare bucket is most often a typo).
+    """
+
+    label: str
+    target: Address
+    writable: tuple[Address, ...]
+    ignore: IgnoreRules = field(default_factory=IgnoreRules)
+    location: t.Optional[S3Location] = None
+
+    @classmethod
+    def of(cls, label: str, target: Address, ignore: t.Optional[IgnoreRules] = None,
+           location: t.Optional[S3Location] = None) -> "Scope":
+        """The scope of a one-way plan: its target, nothing else; ``location``
+        defaults to the target when it is on S3."""
+        if location is None and isinstance(target, S3Location):
+            location = target
+        return cls(label, target, (target,), ignore or IgnoreRules(), location)
+
+
+def _outside(scope: Scope, relpath: str) -> t.Optional[str]:
+    """Why the action on ``relpath`` would land outside the scope, or ``None``."""
+    target = scope.target
+    if isinstance(target, S3Location):
+        key = key_for(target.prefix, relpath)
+        if not any(isinstance(w, S3Location) and w.bucket == target.bucket and key.startswith(w.list_prefix)
+                   for w in scope.writable):
+            return f"key {key!r} is outside s3://{target.bucket}/{target.list_prefix}"
+        return None
+    path = os.path.normpath(local_path(target.path, relpath))
+    if not any(isinstance(w, LocalRoot) and is_within(w.path, path) and path != os.path.normpath(w.path)
+               for w in scope.writable):
+        return f"path {path!r} is outside the root {target.path}"
+    return None
+
+
+def check_plan(plan: Plan, scope: Scope, src: Tree, dst: Tree, options: SyncOptions,
+               budget_base: t.Optional[int] = None) -> None:
+    """Refuse ``plan`` unless every promise above holds.
+
+    :param src: the source listing the plan was made from (its emptiness and errors matter).
+    :param dst: the destination listing.
+    :param budget_base: the destination count a percentage ``max_delete`` is
+        taken of; ``None``: ``len(dst.entries)`` (a full listing).
+    :raises SafetyError: with a message naming the plan, the rule and the
+        numbers; ``details`` holds ``would_delete`` (count).
+    """
+    name = scope.label
+    for action in plan.actions:
+        reason = unsafe_reason(action.relpath)
+        if reason:
+            raise SafetyError(f"{name}: refusing to {action.kind} unsafe path {action.relpath!r} ({reason})")
+        outside = _outside(scope, action.relpath)
+        if outside:
+            raise SafetyError(f"{name}: {outside}")
+    deletes = plan.deletes
+    if not deletes:
+        return
+    count = len(deletes)
+    details = {"would_delete": count}
+    target = scope.target
+    for action in deletes:
+        if scope.ignore.matches(action.relpath):
+            raise SafetyError(f"{name}: refusing to delete ignored path {action.relpath!r}", **details)
+        if isinstance(target, S3Location) and (target.bucket, key_for(target.prefix, action.relpath)) \
+                in options.protected_keys:
+            raise SafetyError(f"{name}: refusing to delete map file "
+                              f"s3://{target.bucket}/{key_for(target.prefix, action.relpath)}", **details)
+    location = scope.location
+    if location is not None and not location.prefix and not options.allow_bare_bucket:
+        raise SafetyError(f"{name}: s3 '{location.bucket}' is a bare bucket; {count} deletion(s) at the "
+                          f"bucket root need allow_bare_bucket=true (nothing was changed)", **details)
+    errors = list(src.errors) + list(plan.unreadable)
+    if errors:
+        first = errors[0]
+        raise SafetyError(f"{name}: the source could not be read completely ({len(errors)} error(s), "
+                          f"first {first[0]!r}: {first[1]}); refusing {count} deletion(s)", **details)
+    if plan.only is None and not src.entries and not options.allow_empty_source:
+        raise SafetyError(f"{name}: the source is empty; refusing to delete all {count} file(s) of the "
+                          f"destination (set allow_empty_source=true if this is intended; nothing was changed)",
+                          **details)
+    base = len(dst.entries) if budget_base is None else budget_base
+    limit = options.max_delete.limit(base)
+    if limit is not None and count > limit:
+        raise SafetyError(f"{name}: {count} deletion(s) of {base} destination file(s) exceed "
+                          f"max_delete={options.max_delete} (limit {limit}); nothing was changed", **details)
+
+
+__all__ = ["Scope", "Address", "check_plan"]

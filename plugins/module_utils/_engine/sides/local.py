@@ -1,0 +1,378 @@
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A local directory as one end of a sync.
+
+**PRIVATE**: this module is internal to the s32s.sync collection.
+
+:class:`LocalSide` lists a directory (``local_list.py``), writes files
+atomically (a ``.s32s-tmp-<16 hex>`` file in the target directory, checked,
+then renamed into place: a reader sees the old file or the new one, never a
+partial one; promise 6 of ``docs/safety.md``), deletes files, and makes and
+removes directories. No write or delete goes through a symlinked directory
+(promise 2).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import typing as t
+
+from ..config.ignore import IgnoreRules
+from ..errors import ConfigError, StoreError
+from ..paths import LocalRoot, is_within, local_path, symlinked_parent, unsafe_reason
+from .deletion import DeleteOutcome
+from .etag import is_md5_etag
+from .local_list import walk_dest_local, walk_local
+from .tree import FOLLOW_INSIDE_ROOT, FOLLOW_NEVER, TEMP_NAME_RE, Entry, Tree
+
+
+class WriteOptions(t.NamedTuple):
+    """How files and directories are written: permission bits (``None``:
+    keep the old file's mode, else 0666 less the umask), owner and group
+    names or numbers (``None``: unchanged)."""
+
+    mode: t.Optional[int] = None
+    directory_mode: t.Optional[int] = None
+    owner: t.Optional[str] = None
+    group: t.Optional[str] = None
+
+
+class Ids(t.NamedTuple):
+    """Numeric owner and group; ``-1`` keeps the current one."""
+
+    uid: int
+    gid: int
+
+
+def resolve_ids(owner: t.Optional[str], group: t.Optional[str]) -> Ids:
+    """Resolve ``owner``/``group`` names (or numbers) to ids.
+
+    :raises KeyError: an unknown user or group name.
+    """
+    import grp  # pylint: disable=import-outside-toplevel
+    import pwd  # pylint: disable=import-outside-toplevel
+
+    uid = gid = -1
+    if owner:
+        uid = int(owner) if owner.isdigit() else pwd.getpwnam(owner).pw_uid
+    if group:
+        gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
+    return Ids(uid, gid)
+
+
+class _FdWriter:
+    """Unbuffered ``write`` to a file descriptor, closed on exit (cheaper than
+    ``os.fdopen``'s buffered file for chunks that arrive whole)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def write(self, data: bytes) -> int:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+        return len(data)
+
+    def __enter__(self) -> "_FdWriter":
+        return self
+
+    def __exit__(self, *_exc: t.Any) -> None:
+        os.close(self.fd)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+class LocalSide:
+    """The directory ``root``.
+
+    :param root: absolute directory (a symlink to a directory is fine).
+    :param follow_symlinks: how a listing treats symlinks (``tree.FOLLOW_CHOICES``).
+    :param links_as_entries: list symlinks as entries of their own, never
+        followed (a destination: a link is replaced or unlinked, never its target).
+    :param must_exist: a missing ``root`` is an error (else an empty listing).
+    :param writes: modes and ownership of what this side writes.
+    """
+
+    is_local = True
+    #: A directory holds directories: ``mkdir`` for markers, ``rmdir`` for emptied ones.
+    has_dirs = True
+
+    def __init__(self, root: str, *, follow_symlinks: str = FOLLOW_INSIDE_ROOT, links_as_entries: bool = False,
+                 must_exist: bool = True, writes: WriteOptions = WriteOptions()) -> None:
+        self.root = root
+        self.follow_symlinks = follow_symlinks
+        self.links_as_entries = links_as_entries
+        self.must_exist = must_exist
+        self.writes = writes
+        self._ids: t.Optional[Ids] = None
+        self._default_mode = 0o666
+        self._ready_dirs: set[str] = set()
+
+    @property
+    def address(self) -> LocalRoot:
+        """Where this side is, for the gate's scope."""
+        return LocalRoot(self.root)
+
+    @property
+    def real_root(self) -> str:
+        """``root`` with symlinks resolved."""
+        return os.path.realpath(self.root)
+
+    def path(self, relpath: str) -> str:
+        """The local path of a safe ``relpath`` under the real root."""
+        return local_path(self.real_root, relpath)
+
+    def display(self, relpath: str) -> str:
+        """The path of ``relpath`` under ``root`` as given (diff lines, messages)."""
+        return local_path(self.root, relpath)
+
+    def reserved_name(self, relpath: str) -> t.Optional[str]:
+        """Why this side cannot hold ``relpath``: the names of its own temporary files."""
+        if TEMP_NAME_RE.match(relpath.rpartition("/")[2]):
+            return "name reserved for pull's temporary files"
+        return None
+
+    # -- listing -----------------------------------------------------------
+    def list_all(self, ignore: IgnoreRules) -> Tree:
+        """Every regular file under ``root`` (and symlinks, with ``links_as_entries``).
+
+        Leftover temporary files are listed in ``temp_files`` (and, on a side
+        that is read from, reported as skipped).
+
+        :raises ConfigError: ``root`` is missing (when it must exist) or not a directory.
+        """
+        if self.links_as_entries:
+            return walk_dest_local(self.root, ignore)
+        tree = walk_local(self.root, ignore, self.follow_symlinks, must_exist=self.must_exist)
+        tree.skipped.extend((p, "name reserved for pull's temporary files") for p in tree.temp_files)
+        return tree
+
+    def list_selected(self, relpaths: t.Iterable[str], ignore: IgnoreRules) -> Tree:
+        """Just ``relpaths`` (a targeted run), each with one ``lstat`` (and a
+        ``stat`` for a symlink that is followed), by the rules of :meth:`list_all`.
+        A path that does not exist is absent; a directory is listed in ``dirs``.
+        """
+        tree = Tree()
+        real_root = self.real_root
+        for relpath in sorted(set(relpaths)):
+            reason = unsafe_reason(relpath)
+            if reason:
+                tree.rejected.append((relpath, reason))
+                continue
+            if TEMP_NAME_RE.match(relpath.rpartition("/")[2]):
+                tree.temp_files.append(relpath)
+                if not self.links_as_entries:
+                    tree.skipped.append((relpath, "name reserved for pull's temporary files"))
+                continue
+            if ignore.matches(relpath):
+                tree.ignored += 1
+                continue
+            path = local_path(real_root, relpath)
+            try:
+                if symlinked_parent(real_root, relpath):
+                    target = os.path.realpath(path)
+                    if self.links_as_entries or self.follow_symlinks == FOLLOW_NEVER or (
+                            self.follow_symlinks == FOLLOW_INSIDE_ROOT and not is_within(real_root, target)):
+                        tree.skipped.append((relpath, "below a symlink"))
+                        continue
+                st = os.lstat(path)
+                if stat.S_ISLNK(st.st_mode) and not self.links_as_entries:
+                    if self.follow_symlinks == FOLLOW_NEVER:
+                        tree.skipped.append((relpath, "symlink (follow_symlinks=never)"))
+                        continue
+                    if self.follow_symlinks == FOLLOW_INSIDE_ROOT and not is_within(real_root, os.path.realpath(path)):
+                        tree.skipped.append((relpath, "symlink leaving the root"))
+                        continue
+                    try:
+                        st = os.stat(path)
+                    except OSError:  # as walk_local: skipped, so the other side never deletes it
+                        tree.skipped.append((relpath, "broken symlink"))
+                        continue
+            except FileNotFoundError:
+                continue
+            except OSError as e:
+                tree.errors.append((relpath, f"cannot stat: {e.strerror}"))
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                tree.entries[relpath] = Entry(relpath, -1, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
+            elif stat.S_ISREG(st.st_mode):
+                tree.entries[relpath] = Entry(relpath, st.st_size, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
+            elif stat.S_ISDIR(st.st_mode):
+                tree.dirs.add(relpath)
+            else:
+                tree.skipped.append((relpath, "not a regular file (FIFO, socket or device)"))
+        return tree
+
+    # -- writing -----------------------------------------------------------
+    def prepare_writes(self) -> None:
+        """Resolve ``owner``/``group`` before any change.
+
+        :raises ConfigError: the owner or group does not exist on this host.
+        """
+        try:
+            self._ids = resolve_ids(self.writes.owner, self.writes.group)
+        except KeyError:
+            raise ConfigError(f"owner {self.writes.owner!r} or group {self.writes.group!r} does not exist on "
+                              f"this host") from None
+
+    def begin_writes(self) -> None:
+        """Create ``root`` (with ``directory_mode``) before the first write of a run."""
+        if self._ids is None:
+            self.prepare_writes()
+        mode = self.writes.directory_mode
+        os.makedirs(self.root, mode=0o777 if mode is None else mode, exist_ok=True)
+        self._default_mode = 0o666 & ~_umask()
+        self._ready_dirs = set()
+
+    def _makedirs(self, relpath_dir: str) -> None:
+        mode = self.writes.directory_mode
+        current = self.real_root
+        for segment in relpath_dir.split("/") if relpath_dir else ():
+            current = os.path.join(current, segment)
+            try:
+                os.mkdir(current, 0o777 if mode is None else mode)
+                if mode is not None:
+                    os.chmod(current, mode)  # mkdir applies the umask
+            except FileExistsError:
+                if not stat.S_ISDIR(os.lstat(current).st_mode):
+                    raise OSError(f"{current} exists and is not a directory") from None
+
+    def _parent_ready(self, relpath: str) -> None:
+        """Check (no symlink on the way) and make the parent directory of ``relpath``, once per run."""
+        parent_rel = relpath.rpartition("/")[0]
+        if parent_rel in self._ready_dirs:
+            return
+        bad = symlinked_parent(self.real_root, relpath)
+        if bad:
+            raise OSError(f"refusing to write through {bad!r}: it is a symlink or not a directory")
+        self._makedirs(parent_rel)
+        self._ready_dirs.add(parent_rel)
+
+    def write_atomic(self, relpath: str, entry: Entry, fill: t.Callable[[t.BinaryIO], tuple[int, str]],
+                     what: str = "") -> Entry:
+        """Write ``relpath`` with the bytes ``fill`` writes into a temporary file.
+
+        ``fill(fileobj)`` returns ``(bytes written, MD5 hex)``; the file is
+        kept only when the count is ``entry.size`` and, where ``entry.etag`` is
+        a plain MD5, the MD5 matches. Then mode, owner and mtime
+        (``entry.mtime_ns``) are set and the file is renamed into place.
+        ``what`` names the transfer in messages (``downloading s3://b/k``).
+
+        :returns: the new file's entry (from ``lstat``).
+        :raises StoreError: ``fill`` failed, or the size or MD5 does not match
+            (the temporary file is removed; nothing else changed).
+        :raises OSError: the file cannot be written, or a directory or a
+            symlinked parent is in the way.
+        """
+        self._parent_ready(relpath)
+        final = self.path(relpath)
+        try:
+            old = os.lstat(final)
+        except FileNotFoundError:
+            old = None
+        if old is not None and stat.S_ISDIR(old.st_mode):
+            raise OSError(f"a local directory is in the way of file {relpath!r}")
+        mode = self.writes.mode if self.writes.mode is not None else (
+            stat.S_IMODE(old.st_mode) if old is not None and stat.S_ISREG(old.st_mode) else self._default_mode)
+        ids = self._ids or Ids(-1, -1)
+        tmp = os.path.join(os.path.dirname(final), f".s32s-tmp-{os.urandom(8).hex()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        try:
+            with _FdWriter(fd) as f:
+                written, md5 = fill(t.cast(t.BinaryIO, f))
+            if written != entry.size:
+                raise StoreError(f"{what or 'writing ' + final}: got {written} bytes, listed {entry.size}",
+                                 code="SizeMismatch")
+            if is_md5_etag(entry.etag or "") and md5 != entry.etag:
+                raise StoreError(f"{what or 'writing ' + final}: MD5 {md5} differs from ETag {entry.etag}",
+                                 code="BadDigest")
+            os.chmod(tmp, mode)
+            if ids.uid != -1 or ids.gid != -1:
+                os.chown(tmp, ids.uid, ids.gid)
+            os.utime(tmp, ns=(entry.mtime_ns, entry.mtime_ns))
+            os.replace(tmp, final)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+        st = os.lstat(final)
+        return Entry(relpath, st.st_size, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
+
+    def stat_entry(self, relpath: str) -> Entry:
+        """The entry of ``relpath`` now (following symlinks, as a listing of a source does).
+
+        :raises OSError: it cannot be stat'ed.
+        """
+        st = os.stat(self.path(relpath))
+        return Entry(relpath, st.st_size, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
+
+    def remove_temp_files(self, tree: Tree) -> None:
+        """Unlink the leftover temporary files of an interrupted run that ``tree`` listed."""
+        for relpath in tree.temp_files:
+            if not symlinked_parent(self.real_root, relpath):
+                _unlink_quietly(self.path(relpath))
+
+    # -- deleting and directories ------------------------------------------
+    def delete_many(self, relpaths: t.Sequence[str]) -> DeleteOutcome:
+        """Unlink ``relpaths`` in order (a symlink itself, never its target; never a
+        directory, never through a symlinked parent); stop at the first failure.
+        A path already gone counts as deleted."""
+        outcome = DeleteOutcome()
+        real_root = self.real_root
+        for index, relpath in enumerate(relpaths):
+            try:
+                bad = symlinked_parent(real_root, relpath)
+                if bad:
+                    raise OSError(f"refusing to delete through {bad!r}: it is a symlink or not a directory")
+                path = local_path(real_root, relpath)
+                if stat.S_ISDIR(os.lstat(path).st_mode):
+                    raise OSError("is a directory")
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            except OSError as e:
+                outcome.failed.append((relpath, f"cannot delete: {e.strerror or e}"))
+                return outcome.stop_after(relpaths[index + 1:])
+            outcome.deleted.append(relpath)
+        return outcome
+
+    def remove_dirs(self, relpaths: t.Sequence[str]) -> list[str]:
+        """rmdir (never recursive) ``relpaths`` in order, deepest first; one that is not empty stays.
+
+        :returns: the relpaths removed.
+        """
+        removed = []
+        for relpath in relpaths:
+            if symlinked_parent(self.real_root, relpath + "/x"):
+                continue
+            try:
+                os.rmdir(self.path(relpath))
+                removed.append(relpath)
+            except OSError:
+                pass  # not empty after all (written meanwhile): kept
+        return removed
+
+    def make_dir(self, relpath: str) -> None:
+        """Create the directory ``relpath`` and its parents (``directory_mode``).
+
+        :raises OSError: a symlinked parent or a file is in the way.
+        """
+        bad = symlinked_parent(self.real_root, relpath + "/x")
+        if bad:
+            raise OSError(f"refusing to create a directory through {bad!r}: it is a symlink or not a directory")
+        self._makedirs(relpath)
+
+
+__all__ = ["LocalSide", "WriteOptions", "resolve_ids", "Ids"]

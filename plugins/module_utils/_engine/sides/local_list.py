@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Listing a local directory into a :class:`Tree`.
+
+**PRIVATE**: this module is internal to the s32s.sync collection.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+from ..config.ignore import IgnoreRules
+from ..errors import ConfigError
+from ..paths import is_within, unsafe_reason
+from .tree import FOLLOW_INSIDE_ROOT, FOLLOW_NEVER, TEMP_NAME_RE, Entry, Tree
+
+
+def _join(parent: str, name: str) -> str:
+    return f"{parent}/{name}" if parent else name
+
+
+def walk_local(root: str, ignore: IgnoreRules, follow_symlinks: str = FOLLOW_INSIDE_ROOT,
+               must_exist: bool = True) -> Tree:
+    """List the regular files under ``root`` with ``os.scandir``, recursively.
+
+    Ignored paths are not descended into nor stat'ed. FIFOs, sockets and
+    devices are skipped and reported, never opened (issue 4, point 7).
+    Symlinks follow ``follow_symlinks``: ``inside_root`` follows links whose
+    target resolves inside ``root`` and skips the others; ``always`` follows
+    every link; ``never`` skips every link. Broken links are skipped and
+    reported, never an exception. Directory loops are cut.
+
+    :param root: absolute directory; a symlink to a directory is fine.
+    :param must_exist: when ``True`` a missing ``root`` raises; otherwise it
+        gives an empty tree (a pull into a new directory).
+    :raises ConfigError: ``root`` is missing (when it must exist) or not a directory.
+    """
+    tree = Tree()
+    try:
+        real_root = os.path.realpath(root)
+        st = os.stat(real_root)
+    except FileNotFoundError:
+        if must_exist:
+            raise ConfigError(f"local directory {root} does not exist") from None
+        return tree
+    except OSError as e:
+        raise ConfigError(f"local directory {root} cannot be read: {e.strerror}") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise ConfigError(f"local path {root} is not a directory")
+    # A loop is a directory that is one of its own ancestors; two names for
+    # one directory (a link beside its target) are not a loop.
+    stack = [("", real_root, frozenset({(st.st_dev, st.st_ino)}))]
+    while stack:
+        rel_dir, abs_dir, ancestors = stack.pop()
+        try:
+            with os.scandir(abs_dir) as it:
+                items = list(it)
+        except OSError as e:
+            tree.errors.append((rel_dir or ".", f"cannot list directory: {e.strerror}"))
+            continue
+        for item in items:
+            name = item.name
+            relpath = _join(rel_dir, name)
+            if TEMP_NAME_RE.match(name):
+                tree.temp_files.append(relpath)
+                continue
+            reason = unsafe_reason(relpath)
+            if reason:
+                tree.rejected.append((relpath.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), reason))
+                continue
+            if ignore.matches(relpath):
+                tree.ignored += 1
+                tree.ignored_in.add(rel_dir)
+                continue
+            try:
+                st = item.stat(follow_symlinks=False)
+                if stat.S_ISLNK(st.st_mode):
+                    if follow_symlinks == FOLLOW_NEVER:
+                        tree.skipped.append((relpath, "symlink (follow_symlinks=never)"))
+                        continue
+                    target = os.path.realpath(item.path)
+                    if follow_symlinks == FOLLOW_INSIDE_ROOT and not is_within(real_root, target):
+                        tree.skipped.append((relpath, "symlink leaving the root"))
+                        continue
+                    try:
+                        st = os.stat(item.path)
+                    except OSError as e:
+                        if e.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
+                            raise
+                        tree.skipped.append((relpath, "broken symlink"))
+                        continue
+            except OSError as e:
+                tree.errors.append((relpath, f"cannot stat: {e.strerror}"))
+                continue
+            mode = st.st_mode
+            if stat.S_ISDIR(mode):
+                key = (st.st_dev, st.st_ino)
+                if key in ancestors:
+                    tree.skipped.append((relpath, "directory loop"))
+                    continue
+                tree.dirs.add(relpath)
+                stack.append((relpath, item.path, ancestors | {key}))
+            elif stat.S_ISREG(mode):
+                tree.entries[relpath] = Entry(relpath, st.st_size, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
+            else:
+                tree.skipped.append((relpath, "not a regular file (FIFO, socket or device)"))
+    return tree
+
+
+def walk_dest_local(root: str, ignore: IgnoreRules) -> Tree:
+    """List a pull destination: like :func:`walk_local` with symlinks never
+    followed; a symlink is listed as an entry of its own (so that it can be
+    replaced or unlinked, never its target). A missing ``root`` is an empty tree.
+    """
+    tree = walk_local(root, ignore, FOLLOW_NEVER, must_exist=False)
+    links = [p for p, r in tree.skipped if r.startswith("symlink")]
+    tree.skipped = [(p, r) for p, r in tree.skipped if not r.startswith("symlink")]
+    real_root = os.path.realpath(root)
+    for relpath in links:
+        st = os.lstat(os.path.join(real_root, *relpath.split("/")))
+        tree.entries[relpath] = Entry(relpath, -1, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
+    return tree
+
+
+__all__ = ["walk_local", "walk_dest_local"]

@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""An S3 prefix as one end of a sync.
+
+**PRIVATE**: this module is internal to the s32s.sync collection.
+
+:class:`S3Side` is ``prefix/`` of one bucket through one :class:`S3Store`
+(the transport of one client). It lists, reads, writes, copies and deletes
+relpaths; a key is always ``prefix/relpath``, so ``site`` never touches
+``site-old/`` (promise 1 of ``docs/safety.md``).
+"""
+
+from __future__ import annotations
+
+import typing as t
+from concurrent.futures import ThreadPoolExecutor
+
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:  # pragma: no cover - checked by the module (AnsibleAWSModule)
+    BotoCoreError = ClientError = Exception  # type: ignore[misc,assignment]
+
+from ..config.ignore import IgnoreRules
+from ..config.maps import S3Location
+from ..paths import key_for, unsafe_reason
+from .deletion import DeleteOutcome
+from .etag import normalize_etag
+from .s3copy import server_side_copy, stream_copy
+from .s3store import S3Store, object_mtime_ns, store_error
+from .tree import Entry, Tree
+
+
+class S3Side:
+    """``s3://bucket/prefix/`` through ``store``.
+
+    :param store: the transport (client, awscrt sender, transfer settings).
+    :param location: bucket and prefix.
+    :param endpoint: the endpoint URL (``''``: AWS); part of the state's identity.
+    :param workers: requests at a time for a targeted listing.
+    """
+
+    is_local = False
+    #: S3 has no directories to create or remove (``dir/`` markers are read, never written).
+    has_dirs = False
+
+    def __init__(self, store: S3Store, location: S3Location, endpoint: str = "", workers: int = 8) -> None:
+        self.store = store
+        self.workers = workers
+        self.location = location
+        self.endpoint = endpoint
+
+    @property
+    def address(self) -> S3Location:
+        """Where this side is, for the gate's scope."""
+        return self.location
+
+    def key(self, relpath: str) -> str:
+        """The key of ``relpath``."""
+        return key_for(self.location.prefix, relpath)
+
+    def display(self, relpath: str) -> str:
+        """``s3://bucket/key`` of ``relpath`` (diff lines, messages)."""
+        return f"s3://{self.location.bucket}/{self.key(relpath)}"
+
+    def reserved_name(self, relpath: str) -> t.Optional[str]:  # pylint: disable=unused-argument
+        """Why this side cannot hold ``relpath`` (never: S3 takes any safe key)."""
+        return None
+
+    # -- listing -----------------------------------------------------------
+    def list_all(self, ignore: IgnoreRules) -> Tree:
+        """Every object under ``prefix/`` (ceil(N/1000) ListObjectsV2).
+
+        :raises StoreError: the listing failed or was cut short.
+        """
+        return self.store.list_tree(self.location, ignore)
+
+    def list_selected(self, relpaths: t.Iterable[str], ignore: IgnoreRules) -> Tree:
+        """Just ``relpaths`` (a targeted run): one ListObjectsV2 with ``Prefix=key,
+        MaxKeys=1`` per path, so that the ETag has the same form as in a full
+        listing; ``workers`` requests at a time.
+
+        :raises StoreError: a request failed.
+        """
+        tree = Tree()
+        bucket = self.location.bucket
+        wanted = []
+        for relpath in relpaths:
+            if unsafe_reason(relpath):
+                continue
+            if ignore.matches(relpath):
+                tree.ignored += 1
+                continue
+            wanted.append(relpath)
+
+        def head(relpath: str) -> t.Optional[Entry]:
+            key = self.key(relpath)
+            try:
+                page = self.store.client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+            except (BotoCoreError, ClientError) as e:
+                raise store_error(e, "listing", bucket, key) from None
+            for obj in page.get("Contents", ()):
+                if obj["Key"] == key:
+                    return Entry(relpath, int(obj.get("Size", 0)), object_mtime_ns(obj),
+                                 normalize_etag(obj.get("ETag")))
+            return None
+
+        with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(wanted)))) as pool:
+            for entry in pool.map(head, wanted):
+                if entry is not None:
+                    tree.entries[entry.relpath] = entry
+        return tree
+
+    # -- content -----------------------------------------------------------
+    def read_into(self, relpath: str, fileobj: t.BinaryIO, size: int) -> tuple[int, str]:
+        """Stream the object of ``relpath`` into ``fileobj``.
+
+        :returns: ``(bytes written, MD5 hex of them)``.
+        :raises StoreError: the request or the body read failed.
+        """
+        return self.store.download(self.location.bucket, self.key(relpath), fileobj, size)
+
+    def upload_file(self, relpath: str, path: str, size: int) -> t.Optional[str]:
+        """Upload the local file ``path`` of ``size`` bytes as ``relpath``.
+
+        :returns: the normalised ETag, or ``None`` when the server gave none
+            (multipart uploads: the caller computes it).
+        :raises StoreError: the request failed. :raises OSError: ``path`` cannot be read.
+        """
+        return self.store.upload(self.location.bucket, self.key(relpath), path, size)
+
+    def copy_from(self, src: "S3Side", relpath: str, entry: Entry) -> str:
+        """Copy ``relpath`` of ``src`` here: server-side when both sides use the same
+        store (endpoint and credentials), else streamed through this host.
+
+        :returns: the normalised ETag of the copy.
+        :raises StoreError: a request failed or the bytes read do not match the listing.
+        """
+        if src.store is self.store:
+            return server_side_copy(self.store.client, src.location.bucket, src.key(relpath),
+                                    self.location.bucket, self.key(relpath), entry.size)
+        return stream_copy(src.store.client, src.location.bucket, src.key(relpath), self.store.client,
+                           self.location.bucket, self.key(relpath), entry.size, entry.etag or "")
+
+    def delete_many(self, relpaths: t.Sequence[str]) -> DeleteOutcome:
+        """Delete ``relpaths`` in order (DeleteObjects, 1,000 keys a request), stopping
+        after the first batch with a failure. Never raises for S3 errors."""
+        by_key = {self.key(r): r for r in relpaths}
+        keyed = self.store.delete_keys(self.location.bucket, list(by_key))
+        outcome = DeleteOutcome()
+        outcome.deleted = [by_key[k] for k in keyed.deleted]
+        outcome.failed = [(by_key.get(k, k), err) for k, err in keyed.failed]
+        outcome.not_attempted = [by_key[k] for k in keyed.not_attempted]
+        return outcome
+
+    # -- what a local side also does: nothing to do on S3 -------------------
+    def prepare_writes(self) -> None:
+        """Nothing to check before planning writes."""
+
+    def begin_writes(self) -> None:
+        """Nothing to prepare before the first write (the bucket must exist)."""
+
+    def remove_temp_files(self, tree: Tree) -> None:
+        """S3 writes leave no temporary objects (multipart uploads are aborted on failure)."""
+
+    def remove_dirs(self, relpaths: t.Sequence[str]) -> list[str]:  # pylint: disable=unused-argument
+        """S3 has no directories to remove: ``[]``."""
+        return []
+
+    def make_dir(self, relpath: str) -> None:
+        """S3 has no directories: refused (no plan for an S3 side has ``mkdir``).
+
+        :raises OSError: always.
+        """
+        raise OSError(f"cannot create directory {relpath!r} on S3")
+
+    def renew_client(self) -> None:
+        """Make a new client after a fork (a client must not cross one); no-op without a factory."""
+        if self.store.client_factory is not None:
+            self.store.client = self.store.client_factory()
+
+
+__all__ = ["S3Side"]

@@ -1,0 +1,303 @@
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""S3 requests of the engine, with botocore errors turned into :class:`StoreError`.
+
+**PRIVATE**: this module is internal to the s32s.sync collection.
+
+The client is a boto3 S3 client made by the caller (the module makes it with
+``AnsibleAWSModule.client``, retries with backoff on throttling and 5xx
+configured in its ``botocore.config.Config``). :class:`S3Store` is the
+transport of one client, shared by every S3 side (``s3.py``) made on it;
+``crt.py`` sends the small objects it hands to awscrt when the caller gives
+it a :class:`CrtTransfers`, and ``s3copy.py`` copies between stores.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import typing as t
+
+try:
+    from boto3.exceptions import S3UploadFailedError
+    from boto3.s3.transfer import TransferConfig
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:  # pragma: no cover - checked by the module (AnsibleAWSModule)
+    BotoCoreError = ClientError = S3UploadFailedError = Exception  # type: ignore[misc,assignment]
+
+from .crt import CrtRequestError, CrtTransfers
+from ..errors import StoreError
+from .etag import MULTIPART_THRESHOLD, normalize_etag, part_size_for
+from ..config.ignore import IgnoreRules
+from ..config.maps import S3Location
+from .s3parse import use_fast_parsing
+from ..paths import key_for, unsafe_reason
+from .deletion import DeleteOutcome
+from .tree import Entry, Tree
+
+#: Bytes read from a GetObject body at a time.
+READ_CHUNK = 1024 * 1024
+#: DeleteObjects takes at most 1,000 keys (S3 API reference).
+DELETE_BATCH = 1000
+
+
+_HINTS = {"NoSuchBucket": "the bucket does not exist", "404": "not found",
+          "AccessDenied": "access denied", "403": "access denied (check the credentials)",
+          "InvalidAccessKeyId": "the access key is not known to the server",
+          "SignatureDoesNotMatch": "the secret key is wrong"}
+
+
+def store_error(e: Exception, action: str, bucket: str, key: str = "") -> StoreError:
+    """Turn a botocore (or :class:`CrtRequestError`) exception into a one-line :class:`StoreError`.
+
+    The message names the action, ``s3://bucket/key`` and the S3 error code;
+    it never holds credentials (botocore messages do not).
+    """
+    where = f"s3://{bucket}/{key}"
+    if isinstance(e, ClientError):
+        err = e.response.get("Error", {})
+        code = str(err.get("Code") or e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+        message = err.get("Message")
+    elif isinstance(e, CrtRequestError):
+        code, message = e.code, e.message
+    else:
+        return StoreError(f"{action} {where} failed: {type(e).__name__}: {e}", code=type(e).__name__)
+    return coded_error(action, bucket, key, code, message)
+
+
+def coded_error(action: str, bucket: str, key: str, code: str, message: t.Optional[str]) -> StoreError:
+    """The :class:`StoreError` of an S3 error ``code`` (with a hint for the common ones)."""
+    return StoreError(f"{action} s3://{bucket}/{key} failed: {code}: {_HINTS.get(code) or message or code}",
+                      code=code)
+
+
+def object_mtime_ns(obj: t.Mapping[str, t.Any]) -> int:
+    """LastModified of a listed object in ns since the epoch (``0`` when absent)."""
+    lm = obj.get("LastModified")
+    return int(lm.timestamp() * 1_000_000_000) if lm is not None else 0
+
+
+class S3Store:
+    """The S3 side of the engine for one client.
+
+    :param client: a boto3 S3 client.
+    :param transfer_config: an ``s3transfer``/boto3 ``TransferConfig`` for
+        multipart uploads (``None``: this product's part-size policy).
+    :param client_factory: makes a new, equivalent client; transfer processes
+        call it after the fork (a client must not cross a fork). ``None``:
+        threads only.
+    :param crt: sends objects below ``MULTIPART_THRESHOLD`` (one request
+        each) through awscrt instead of botocore (``_crt.py``); ``None``:
+        botocore for everything.
+    """
+
+    def __init__(self, client: t.Any, transfer_config: t.Any = None,
+                 client_factory: t.Optional[t.Callable[[], t.Any]] = None,
+                 crt: t.Optional[CrtTransfers] = None) -> None:
+        self.client = client
+        self.transfer_config = transfer_config
+        self.client_factory = client_factory
+        self.crt = crt
+        use_fast_parsing(client)
+
+    # -- listing -----------------------------------------------------------
+    def list_tree(self, location: S3Location, ignore: IgnoreRules) -> Tree:
+        """List ``prefix/`` with ListObjectsV2 (1,000 keys a page) into a :class:`Tree`.
+
+        ``dir/`` markers (and a 0-byte key ``a`` that has keys below it, as
+        rclone lists markers) become ``dirs``; a non-empty key ``a`` beside
+        keys ``a/...`` is rejected as a file/directory clash; unsafe keys are
+        rejected; ignored keys are counted and left out.
+
+        :raises StoreError: the request failed, or a page said it was
+            truncated without a continuation token (a listing cut short).
+        """
+        tree = Tree()
+        bucket, list_prefix = location.bucket, location.list_prefix
+        kwargs: dict[str, t.Any] = {"Bucket": bucket, "Prefix": list_prefix}
+        while True:
+            try:
+                page = self.client.list_objects_v2(**kwargs)
+            except (BotoCoreError, ClientError) as e:
+                raise store_error(e, "listing", bucket, list_prefix) from None
+            for obj in page.get("Contents", ()):
+                key = obj["Key"]
+                if not key.startswith(list_prefix):
+                    raise StoreError(f"listing s3://{bucket}/{list_prefix} returned a key outside it: {key!r}",
+                                     code="BadListing")
+                relpath = key[len(list_prefix):]
+                if relpath.endswith("/") and obj.get("Size", 0) == 0 and not unsafe_reason(relpath[:-1]):
+                    if not ignore.matches(relpath[:-1]):
+                        tree.dirs.add(relpath[:-1])
+                        tree.markers.add(relpath[:-1])
+                    continue
+                reason = unsafe_reason(relpath)
+                if reason:
+                    tree.rejected.append((relpath, f"unsafe key {key!r}: {reason}"))
+                    continue
+                if ignore.matches(relpath):
+                    tree.ignored += 1
+                    continue
+                tree.entries[relpath] = Entry(relpath, int(obj.get("Size", 0)), object_mtime_ns(obj),
+                                              normalize_etag(obj.get("ETag")))
+            if not page.get("IsTruncated"):
+                break
+            token = page.get("NextContinuationToken")
+            if not token:
+                raise StoreError(f"listing s3://{bucket}/{list_prefix} was cut short (truncated, no continuation token)",
+                                 code="TruncatedListing")
+            kwargs["ContinuationToken"] = token
+        self._resolve_clashes(tree, location)
+        return tree
+
+    @staticmethod
+    def _resolve_clashes(tree: Tree, location: S3Location) -> None:
+        parents: set[str] = set()
+        for relpath in list(tree.entries) + list(tree.dirs):
+            pos = relpath.find("/")
+            while pos != -1:
+                parents.add(relpath[:pos])
+                pos = relpath.find("/", pos + 1)
+        tree.dirs |= parents
+        for relpath in sorted(parents & set(tree.entries)):
+            entry = tree.entries.pop(relpath)
+            if entry.size == 0:
+                continue  # a directory marker listed without its '/' (rclone)
+            tree.rejected.append((relpath, f"file/directory clash: {key_for(location.prefix, relpath)!r} is an "
+                                           f"object and also a prefix of other keys"))
+
+    def list_keys(self, bucket: str, list_prefix: str) -> list[str]:
+        """Return the keys directly under ``list_prefix`` (Delimiter ``/``), sorted.
+
+        :raises StoreError: the request failed.
+        """
+        keys: list[str] = []
+        kwargs: dict[str, t.Any] = {"Bucket": bucket, "Prefix": list_prefix, "Delimiter": "/"}
+        while True:
+            try:
+                page = self.client.list_objects_v2(**kwargs)
+            except (BotoCoreError, ClientError) as e:
+                raise store_error(e, "listing", bucket, list_prefix) from None
+            keys.extend(obj["Key"] for obj in page.get("Contents", ()))
+            token = page.get("NextContinuationToken")
+            if not page.get("IsTruncated") or not token:
+                break
+            kwargs["ContinuationToken"] = token
+        return sorted(keys)
+
+    # -- reading -----------------------------------------------------------
+    def get_bytes(self, bucket: str, key: str, limit: int = 16 * 1024 * 1024) -> bytes:
+        """Return the content of a small object (a map file), at most ``limit`` bytes.
+
+        :raises StoreError: the request failed or the object is larger than ``limit``.
+        """
+        try:
+            resp = self.client.get_object(Bucket=bucket, Key=key)
+            body = resp["Body"]
+            data = body.read(limit + 1)
+            body.close()
+        except (BotoCoreError, ClientError) as e:
+            raise store_error(e, "reading", bucket, key) from None
+        if len(data) > limit:
+            raise StoreError(f"s3://{bucket}/{key} is larger than {limit} bytes", code="TooLarge")
+        return data
+
+    def download(self, bucket: str, key: str, fileobj: t.BinaryIO, size: int = -1) -> tuple[int, str]:
+        """Stream an object into ``fileobj`` with bounded memory (``READ_CHUNK`` bytes).
+
+        :param size: the listed size in bytes; below ``MULTIPART_THRESHOLD``
+            the GET goes through awscrt when the store has a ``crt``.
+        :returns: ``(bytes written, MD5 hex of what was written)``.
+        :raises StoreError: the request or the body read failed.
+        """
+        if self.crt is not None and 0 <= size < MULTIPART_THRESHOLD:
+            try:
+                return self.crt.get(bucket, key, fileobj, size)
+            except CrtRequestError as e:
+                raise store_error(e, "downloading", bucket, key) from None
+        md5 = hashlib.md5(usedforsecurity=False)
+        written = 0
+        try:
+            body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
+            try:
+                for chunk in body.iter_chunks(READ_CHUNK):
+                    fileobj.write(chunk)
+                    md5.update(chunk)
+                    written += len(chunk)
+            finally:
+                body.close()
+        except (BotoCoreError, ClientError) as e:
+            raise store_error(e, "downloading", bucket, key) from None
+        return written, md5.hexdigest()
+
+    # -- writing -----------------------------------------------------------
+    def upload(self, bucket: str, key: str, path: str, size: int) -> t.Optional[str]:
+        """Upload the local file ``path`` of ``size`` bytes to ``key``.
+
+        Below ``MULTIPART_THRESHOLD`` one PutObject (botocore retries it; the
+        body is a seekable file; with a ``crt``, awscrt sends the bytes read
+        once, with their ``Content-MD5``); above, s3transfer's multipart
+        upload in parts of ``part_size_for(size)`` bytes, with bounded memory.
+        Content-Type is guessed from the name (``mimetypes``).
+
+        :returns: the normalised ETag when the server returned one, else ``None``.
+        :raises StoreError: the request failed.
+        :raises OSError: the local file cannot be read.
+        """
+        content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+        try:
+            if size < MULTIPART_THRESHOLD and self.crt is not None:
+                with open(path, "rb") as f:
+                    data = f.read(MULTIPART_THRESHOLD)
+                if len(data) != size:
+                    raise OSError(f"{path} changed size while being read ({size} -> {len(data)} bytes)")
+                return normalize_etag(self.crt.put(bucket, key, data, content_type)) or None
+            if size < MULTIPART_THRESHOLD:
+                with open(path, "rb") as f:
+                    resp = self.client.put_object(Bucket=bucket, Key=key, Body=f, ContentLength=size,
+                                                  ContentType=content_type)
+                return normalize_etag(resp.get("ETag")) or None
+            part = part_size_for(size)
+            config = self.transfer_config or TransferConfig(multipart_threshold=MULTIPART_THRESHOLD,
+                                                            multipart_chunksize=part, max_concurrency=4)
+            self.client.upload_file(path, bucket, key, ExtraArgs={"ContentType": content_type}, Config=config)
+            return None
+        except (BotoCoreError, ClientError, CrtRequestError) as e:
+            raise store_error(e, "uploading to", bucket, key) from None
+        except S3UploadFailedError as e:  # s3transfer's wrapper of a failed multipart upload
+            raise StoreError(f"uploading to s3://{bucket}/{key} failed: {e}", code="UploadFailed") from None
+
+    def delete_keys(self, bucket: str, keys: t.Sequence[str]) -> DeleteOutcome:
+        """Delete ``keys`` in order with DeleteObjects, ``DELETE_BATCH`` keys a request.
+
+        A request refused as a whole fails every key of its batch with the
+        server's code; keys the server lists in ``Errors`` fail with theirs.
+        After a batch with any failure no further batch is sent: its keys are
+        ``not_attempted``. Never raises for S3 errors.
+
+        :returns: a :class:`DeleteOutcome` whose paths are the keys.
+        """
+        outcome = DeleteOutcome()
+        for start in range(0, len(keys), DELETE_BATCH):
+            batch = keys[start:start + DELETE_BATCH]
+            try:
+                resp = self.client.delete_objects(
+                    Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True})
+            except (BotoCoreError, ClientError) as e:
+                outcome.failed.extend((k, store_error(e, "deleting from", bucket, k).msg) for k in batch)
+                return outcome.stop_after(keys[start + len(batch):])
+            errors = {}
+            for err in resp.get("Errors", ()):
+                key = err.get("Key", "?")
+                errors[key] = coded_error("deleting from", bucket, key, str(err.get("Code") or "InternalError"),
+                                          err.get("Message")).msg
+            outcome.deleted.extend(k for k in batch if k not in errors)
+            outcome.failed.extend((k, errors[k]) for k in batch if k in errors)
+            outcome.failed.extend((k, msg) for k, msg in errors.items() if k not in set(batch))
+            if errors:
+                return outcome.stop_after(keys[start + len(batch):])
+        return outcome
+
+
+__all__ = ["S3Store", "store_error", "coded_error", "object_mtime_ns", "READ_CHUNK", "DELETE_BATCH"]

@@ -1,0 +1,129 @@
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The manifest: a cache of what this product last saw in sync.
+
+**PRIVATE**: this module is internal to the s32s.sync collection.
+
+One JSON file per pair of sides in the state directory of the host that
+runs the job (default ``~/.cache/s32s.sync``). Its identity is the pair, not
+the direction: a push and a pull of the same local directory and prefix
+share one manifest, since a record proves the same thing both ways.
+
+Version 2::
+
+    {"version": 2, "kind": "local-s3", "fields": ["size", "mtime_ns", ...],
+     "listed": 5000, "about": {...}, "records": {"a/b.txt": [12, ...], ...}}
+
+``fields`` names the columns of every record (``records.py``), so that a
+record is read by name; ``listed`` is the destination's object count after
+the last full run (the budget base of a targeted run). A lost, stale,
+corrupt, older (version 1) or foreign manifest only costs a content check
+(hashing), never a wrong result (promise 10 of ``docs/safety.md``). It holds
+no credential.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import typing as t
+
+from .records import Record, ReplicaRecord
+
+VERSION = 2
+DEFAULT_STATE_DIR = "~/.cache/s32s.sync"
+#: A local directory and an S3 prefix (push, pull).
+LOCAL_S3 = "local-s3"
+#: Two S3 prefixes (replicate).
+S3_S3 = "s3-s3"
+#: The record type of each kind.
+RECORD_TYPES: dict[str, t.Any] = {LOCAL_S3: Record, S3_S3: ReplicaRecord}
+
+
+class State(t.NamedTuple):
+    """A loaded manifest: ``records`` (relpath -> record) and ``listed`` (a count, or ``None``)."""
+
+    records: dict[str, t.Any]
+    listed: t.Optional[int]
+
+
+EMPTY = State({}, None)
+
+
+def manifest_path(state_dir: str, kind: str, identity: t.Sequence[str]) -> str:
+    """The manifest file of one pair of sides: ``<state_dir>/<kind>-<32 hex>.json``.
+
+    :param identity: the strings that name the pair (endpoints, buckets,
+        prefixes, the real path of a local root).
+    """
+    ident = "\0".join((kind,) + tuple(identity))
+    digest = hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return os.path.join(os.path.expanduser(state_dir), f"{kind}-{digest}.json")
+
+
+def local_identity(endpoint: str, bucket: str, prefix: str, root: str) -> tuple[str, ...]:
+    """The identity of a local directory and an S3 prefix."""
+    return endpoint, bucket, prefix, os.path.realpath(root)
+
+
+def load(path: str, kind: str) -> State:
+    """Read a manifest of ``kind``; any problem (missing, corrupt, other version
+    or kind, a field missing) gives an empty :class:`State`."""
+    record_type = RECORD_TYPES[kind]
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        if data.get("version") != VERSION or data.get("kind") != kind:
+            return EMPTY
+        fields = list(data["fields"])
+        columns = [fields.index(name) for name in record_type._fields]
+        if kind == LOCAL_S3:
+            a, b, c, d, e = columns  # the hot path: one call per record, no generator
+            records = {rel: Record(int(r[a]), int(r[b]), int(r[c]), int(r[d]), str(r[e]))
+                       for rel, r in data["records"].items()}
+        else:
+            casts = [type(default) for default in _DEFAULTS[kind]]
+            records = {rel: record_type(*[cast(r[i]) for cast, i in zip(casts, columns)])
+                       for rel, r in data["records"].items()}
+        listed = data.get("listed")
+        ok = isinstance(listed, int) and not isinstance(listed, bool) and listed >= 0
+        return State(records, listed if ok else None)
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return EMPTY
+
+
+#: A sample record per kind, whose field types cast what is read.
+_DEFAULTS: dict[str, tuple[t.Any, ...]] = {LOCAL_S3: (0, 0, 0, 0, ""), S3_S3: ("", "")}
+
+
+def save(path: str, kind: str, records: t.Mapping[str, t.Sequence[t.Any]], about: t.Mapping[str, str],
+         listed: t.Optional[int] = None) -> None:
+    """Write a manifest atomically (temporary file + rename, mode 0600).
+
+    :param about: a few descriptive strings (map name, locations, root) for humans.
+    :param listed: the destination's object count after the run, when known.
+    :raises OSError: the state directory cannot be created or written.
+    """
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o700, exist_ok=True)
+    data = {"version": VERSION, "kind": kind, "fields": list(RECORD_TYPES[kind]._fields),
+            "listed": listed, "about": dict(about),
+            "records": {rel: list(rec) for rel, rec in sorted(records.items())}}
+    fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, separators=(",", ":"))
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+__all__ = ["manifest_path", "local_identity", "load", "save", "State", "EMPTY", "DEFAULT_STATE_DIR", "VERSION",
+           "LOCAL_S3", "S3_S3"]

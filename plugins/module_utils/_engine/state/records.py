@@ -1,0 +1,52 @@
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Records: what this product last saw in sync for one relpath.
+
+**PRIVATE**: this module is internal to the s32s.sync collection.
+
+A record is a cache entry of the manifest (``manifest.py``): it may prove two
+entries equal without reading them; losing it only costs work (promise 7 of
+``docs/safety.md``: the manifest is a cache).
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ..sides.tree import Entry
+
+
+class Record(t.NamedTuple):
+    """A local file and an S3 object proven to hold the same bytes.
+
+    ``size`` bytes; ``mtime_ns`` / ``ctime_ns`` (ns since the epoch) and
+    ``ino`` of the local file; ``etag`` of the object (no quotes, lower case).
+    """
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    ino: int
+    etag: str
+
+    def vouches_for(self, local: Entry, remote: Entry) -> bool:
+        """Whether this record proves ``local`` and ``remote`` hold the same bytes.
+
+        The inode change time moves on every write, even one that puts an old
+        mtime back, so a same-size edit is never vouched for.
+        """
+        return (self.size == local.size == remote.size and self.mtime_ns == local.mtime_ns
+                and self.ctime_ns == local.ctime_ns and self.ino == local.ino and self.etag == remote.etag)
+
+
+class ReplicaRecord(t.NamedTuple):
+    """An object copied between two stores: the source ETag read and the
+    destination ETag obtained (both normalised). Stores whose ETags are not
+    MD5s, or multipart ETags of other part sizes, stay comparable through it."""
+
+    src_etag: str
+    dst_etag: str
+
+
+__all__ = ["Record", "ReplicaRecord"]

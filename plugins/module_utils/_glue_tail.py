@@ -1,0 +1,55 @@
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The end of every s32s.sync module: engine outcome -> ``exit_json`` / ``fail_json``.
+
+**PRIVATE**: this module is internal to the s32s.sync collection.
+
+Takes an ``AnsibleAWSModule``-like object (``check_mode``, ``_diff``,
+``warn()``, ``exit_json()``, ``fail_json()``) and imports nothing from Ansible.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ._engine.config.options import SyncOptions
+from ._engine.errors import S32SError
+from ._engine.jobs.report import to_result
+from ._engine.jobs.runner import PairRun, PlanningError
+
+#: Most warnings passed to Ansible in one run (the report keeps the counts).
+MAX_WARNINGS = 20
+
+
+def fail_on_error(module: t.Any, error: S32SError, options: t.Optional[SyncOptions], *,
+                  runs_key: str = "maps") -> None:
+    """Fail the task for an error raised before any change: ``changed: false``,
+    the message, its details and, for a refused plan, every pair's result."""
+    if isinstance(error, PlanningError):
+        result = to_result(error.runs, options or SyncOptions(), check_mode=True, diff=False)
+        result.pop("warnings")
+        result["changed"] = False
+        result[runs_key] = result.pop("maps")
+        module.fail_json(msg=error.msg, **result)
+    module.fail_json(msg=error.msg, changed=False, **error.details)
+
+
+def finish(module: t.Any, runs: t.Sequence[PairRun], options: SyncOptions, *, warnings: t.Sequence[str] = (),
+           runs_key: str = "maps", noun: str = "map", extra: t.Optional[t.Mapping[str, t.Any]] = None) -> None:
+    """Report ``runs`` and exit: warnings (at most ``MAX_WARNINGS``), then
+    ``fail_json`` when a pair failed or was refused (with the whole result and
+    ``changed`` as it is), else ``exit_json``."""
+    result = to_result(runs, options, check_mode=bool(module.check_mode), diff=bool(module._diff))
+    for warning in (list(warnings) + result.pop("warnings"))[:MAX_WARNINGS]:
+        module.warn(warning)
+    result[runs_key] = result.pop("maps")
+    result.update(extra or {})
+    bad = [r for r in runs if r.status in ("failed", "refused")]
+    if bad:
+        more = f" (and {len(bad) - 1} more {noun}(s))" if len(bad) > 1 else ""
+        module.fail_json(msg=bad[0].error + more, **result)
+    module.exit_json(**result)
+
+
+__all__ = ["finish", "fail_on_error", "MAX_WARNINGS"]
