@@ -35,6 +35,25 @@ def _engine() -> t.Any:
     return _plan, _tree, _manifest
 
 
+def _records() -> t.Any:
+    from ansible_collections.s32s.sync.plugins.module_utils._engine.state import records as _records_mod
+
+    return _records_mod
+
+
+def _make_plan(src: dict, dst: dict, local_is_source: bool, manifest: t.Optional[dict]) -> t.Any:
+    """``make_plan`` of two listings as a push (local source) or a pull (local destination)."""
+    from ansible_collections.s32s.sync.plugins.module_utils._engine.plan.compare import ManifestComparator
+
+    _plan, _tree, _unused = _engine()
+    trees = []
+    for entries in (src, dst):
+        tree = _tree.Tree()
+        tree.entries = entries
+        trees.append(tree)
+    return _plan.make_plan(trees[0], trees[1], ManifestComparator(manifest or {}, local_is_source=local_is_source))
+
+
 def _relpath(i: int) -> str:
     return f"d{i % 37:02d}/s{i % 7}/t{i % 3}/file-{i:06d}.html"
 
@@ -49,7 +68,7 @@ def build(n: int) -> tuple[dict, dict, dict]:
         etag = f"{(i * 2654435761) % (1 << 128):032x}"
         local[rel] = _tree.Entry(rel, size, base + i, None, base + i + 5, 1_000_000 + i)
         remote[rel] = _tree.Entry(rel, size, base + 10 ** 12 + i, etag)
-        manifest[rel] = _plan.Record(size, base + i, base + i + 5, 1_000_000 + i, etag)
+        manifest[rel] = _records().Record(size, base + i, base + i + 5, 1_000_000 + i, etag)
     return local, remote, manifest
 
 
@@ -100,9 +119,9 @@ def measure(n: int = 100_000, repeats: int = 3) -> dict[str, t.Any]:
             ("push without a manifest (every path to verify)", dict(src=local, dst=remote, manifest=None)),
             ("push after 1% changed, 1% deleted, 1% added", dict(src=changed_local, dst=remote, manifest=manifest)),
             ("no-op pull, manifest vouches for every path", dict(src=remote, dst=local, manifest=manifest))):
-        side = "dst" if name.startswith("no-op pull") else "src"
-        seconds, peak, plan = _timed(lambda kw=kwargs, s=side: _plan.make_plan(kw["src"], kw["dst"], local_side=s,
-                                                                               manifest=kw["manifest"]), repeats)
+        push = not name.startswith("no-op pull")
+        seconds, peak, plan = _timed(lambda kw=kwargs, p=push: _make_plan(kw["src"], kw["dst"], p, kw["manifest"]),
+                                     repeats)
         cases.append({"name": name, "seconds": seconds, "peak_mib": peak, "actions": len(plan.actions),
                       "verify": len(plan.verify), "unchanged": len(plan.unchanged)})
 
@@ -115,7 +134,7 @@ def measure(n: int = 100_000, repeats: int = 3) -> dict[str, t.Any]:
                                                 f"{(i * 2654435761) % (1 << 128):032x}") for i in range(n)}
 
     def records() -> dict:
-        return {(r := _relpath(i)): _plan.Record(1024 + i, 1_700_000_000_000_000_000 + i,
+        return {(r := _relpath(i)): _records().Record(1024 + i, 1_700_000_000_000_000_000 + i,
                                                  1_700_000_000_000_000_005 + i, 1_000_000 + i,
                                                  f"{(i * 2654435761) % (1 << 128):032x}") for i in range(n)}
 
@@ -128,10 +147,10 @@ def measure(n: int = 100_000, repeats: int = 3) -> dict[str, t.Any]:
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "m.json")
         start = time.perf_counter()
-        _manifest.save(path, manifest, {"map": "bench"})
+        _manifest.save(path, _manifest.LOCAL_S3, manifest, {"map": "bench"}, len(manifest))
         save_s = time.perf_counter() - start
         start = time.perf_counter()
-        loaded = _manifest.load(path)
+        loaded = _manifest.load(path, _manifest.LOCAL_S3).records
         load_s = time.perf_counter() - start
         size = os.path.getsize(path)
     notes = [f"Manifest file of {n:,} records: {size / 1024 / 1024:.1f} MiB, save {save_s:.2f} s, "

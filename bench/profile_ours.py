@@ -31,12 +31,12 @@ PHASES = (
     ("boto3 client creation", re.compile(r"^(\w+\.)?(client|_get_session|create_client|boto3_conn) \(")),
     ("local walk (scandir + stat)", re.compile(r"^(\w+\.)?(walk_local|walk_dest_local) \(")),
     ("S3 listing (ListObjectsV2 + parsing)", re.compile(r"^(\w+\.)?list_tree \(")),
-    ("manifest load", re.compile(r"^(\w+\.)?load \(.*_manifest\.py")),
-    ("manifest save", re.compile(r"^(\w+\.)?save \(.*_manifest\.py")),
+    ("manifest load", re.compile(r"^(\w+\.)?load \(.*state/manifest\.py")),
+    ("manifest save", re.compile(r"^(\w+\.)?save \(.*state/manifest\.py")),
     ("plan", re.compile(r"^(\w+\.)?make_plan \(")),
-    ("content checks (hashing)", re.compile(r"^(\w+\.)?(_content_checks|check) \(.*_runner\.py")),
+    ("content checks (hashing)", re.compile(r"^(\w+\.)?(check_contents|check) \(.*jobs/content\.py")),
     ("transfers (executor, worker threads)",
-     re.compile(r"^(\w+\.)?(apply_push|apply_pull|upload|download|_run_pool|delete_keys) \(.*(_executor|_s3store)\.py")),
+     re.compile(r"^(\w+\.)?(apply_plan|upload|download|copy|run|delete_keys) \(.*(jobs/(executor|transfers|pools)|sides/s3store)\.py")),
     ("report and exit_json", re.compile(r"^(\w+\.)?(to_result|exit_json|fail_json) \(")),
 )
 IMPORTS = re.compile(r"^_find_and_load \(")

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import typing as t
 
+from ._engine.config.options import DEFAULT_MAX_DELETE, FOLLOW_CHOICES, FOLLOW_INSIDE_ROOT
 from ._engine.state.manifest import DEFAULT_STATE_DIR
-from ._engine.config.options import DEFAULT_MAX_DELETE
-from ._engine.sides.tree import FOLLOW_CHOICES, FOLLOW_INSIDE_ROOT
 
 _CHECKSUM_CHOICES = ["when_supported", "when_required"]
 
@@ -28,7 +27,7 @@ def common_argument_spec() -> dict[str, t.Any]:
         maps=dict(type="list", elements="dict"),
         s3=dict(type="str"),
         # raw, not list: Ansible would split a string on commas, and a string
-        # where a list is expected must be an error (issue 3)
+        # where a list is expected must be an error (README, "The S32S map format")
         ignore=dict(type="raw"),
         files=dict(type="raw"),
         names=dict(type="raw"),
@@ -104,7 +103,7 @@ def replicate_argument_spec() -> dict[str, t.Any]:
     return spec
 
 
-#: ``AnsibleAWSModule`` keyword arguments shared by both modules.
+#: ``AnsibleAWSModule`` keyword arguments of ``s32s_push`` and ``s32s_pull``.
 MODULE_KWARGS: dict[str, t.Any] = dict(
     supports_check_mode=True,
     mutually_exclusive=[["maps_s3_path", "maps_file", "maps", "s3"]],

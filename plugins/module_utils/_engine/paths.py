@@ -9,7 +9,7 @@ Every entry of a tree is named by a *relpath*: the path relative to the map
 root (or to ``prefix/`` on S3), ``/``-separated. A relpath is *safe* when it
 cannot name anything outside its root, whatever the store does with it.
 Keys that are not safe are never written, read or deleted: they are skipped
-and reported as ``rejected`` (issue 4, point 2).
+and reported as ``rejected`` (promise 2 of ``docs/safety.md``).
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def symlinked_parent(root: str, relpath: str) -> t.Optional[str]:
     real directory.
 
     A write or delete under such a parent could land outside ``root``: the
-    executor refuses it (issue 4, point 2). Missing parents are fine (they
+    executor refuses it (promise 2 of ``docs/safety.md``). Missing parents are fine (they
     will be created as real directories).
     """
     current = root

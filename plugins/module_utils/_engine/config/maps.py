@@ -34,7 +34,7 @@ class S3Location:
     """An S3 location: ``bucket`` and ``prefix`` (``''`` or ``a/b``, no slash at either end).
 
     The location always means ``prefix/``: ``site`` never includes ``site-old/``
-    nor ``site.json`` (issue 4, point 1).
+    nor ``site.json`` (promise 1 of ``docs/safety.md``).
     """
 
     bucket: str

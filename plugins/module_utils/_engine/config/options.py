@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..errors import ConfigError
-from ..sides.tree import FOLLOW_CHOICES, FOLLOW_INSIDE_ROOT
+
+#: How a listing of a local side treats symlinks (``follow_symlinks``): follow
+#: those whose target is inside the root, every one, or none.
+FOLLOW_INSIDE_ROOT = "inside_root"
+FOLLOW_ALWAYS = "always"
+FOLLOW_NEVER = "never"
+FOLLOW_CHOICES = (FOLLOW_INSIDE_ROOT, FOLLOW_ALWAYS, FOLLOW_NEVER)
 
 #: Default deletion budget: at most half of the destination's files in one run.
 DEFAULT_MAX_DELETE = "50%"
@@ -126,4 +132,4 @@ def parse_mode(value: t.Any, name: str) -> t.Optional[int]:
     return bits
 
 
-__all__ = ["Budget", "parse_budget", "SyncOptions", "parse_mode", "DEFAULT_MAX_DELETE"]
+__all__ = ["FOLLOW_INSIDE_ROOT", "FOLLOW_ALWAYS", "FOLLOW_NEVER", "FOLLOW_CHOICES", "Budget", "parse_budget", "SyncOptions", "parse_mode", "DEFAULT_MAX_DELETE"]

@@ -50,7 +50,7 @@ class Comparator(t.Protocol):
 
 
 class ManifestComparator:
-    """One local side and one S3 side, compared by manifest record (promise 7 of ``docs/safety.md``).
+    """One local side and one S3 side, compared by manifest record (promise 10 of ``docs/safety.md``).
 
     :param records: relpath -> :class:`Record` of the last sync.
     :param checked: relpath -> whether the local content matches the ETag

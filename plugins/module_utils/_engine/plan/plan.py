@@ -11,7 +11,7 @@ The march (``march.py``) gives one row per relpath; what the listings prove
 is settled here (a side lacks the path, the sizes differ), the comparator
 (``compare.py``) answers for same-size pairs. A pair the comparator cannot
 settle without reading goes to ``verify``: the job checks the content and
-plans again with the answers (promise 7 of ``docs/safety.md``).
+plans again with the answers (promise 10 of ``docs/safety.md``).
 """
 
 from __future__ import annotations

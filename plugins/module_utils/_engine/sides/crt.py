@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: s32s.sync contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Single-request transfers of small objects through the AWS Common Runtime (issue 7).
+"""Single-request transfers of small objects through the AWS Common Runtime (promise 8 of
+``docs/safety.md``: the same checks as botocore's path).
 
 **PRIVATE**: this module is internal to the s32s.sync collection.
 

@@ -21,11 +21,11 @@ import typing as t
 
 from ..config.ignore import IgnoreRules
 from ..errors import ConfigError, StoreError
-from ..paths import LocalRoot, is_within, local_path, symlinked_parent, unsafe_reason
+from ..paths import LocalRoot, local_path, symlinked_parent
 from .deletion import DeleteOutcome
 from .etag import is_md5_etag
-from .local_list import walk_dest_local, walk_local
-from .tree import FOLLOW_INSIDE_ROOT, FOLLOW_NEVER, TEMP_NAME_RE, Entry, Tree
+from .local_list import list_selected_local, walk_dest_local, walk_local
+from .tree import FOLLOW_INSIDE_ROOT, TEMP_NAME_RE, Entry, Tree
 
 
 class WriteOptions(t.NamedTuple):
@@ -161,60 +161,9 @@ class LocalSide:
         return tree
 
     def list_selected(self, relpaths: t.Iterable[str], ignore: IgnoreRules) -> Tree:
-        """Just ``relpaths`` (a targeted run), each with one ``lstat`` (and a
-        ``stat`` for a symlink that is followed), by the rules of :meth:`list_all`.
-        A path that does not exist is absent; a directory is listed in ``dirs``.
-        """
-        tree = Tree()
-        real_root = self.real_root
-        for relpath in sorted(set(relpaths)):
-            reason = unsafe_reason(relpath)
-            if reason:
-                tree.rejected.append((relpath, reason))
-                continue
-            if TEMP_NAME_RE.match(relpath.rpartition("/")[2]):
-                tree.temp_files.append(relpath)
-                if not self.links_as_entries:
-                    tree.skipped.append((relpath, "name reserved for pull's temporary files"))
-                continue
-            if ignore.matches(relpath):
-                tree.ignored += 1
-                continue
-            path = local_path(real_root, relpath)
-            try:
-                if symlinked_parent(real_root, relpath):
-                    target = os.path.realpath(path)
-                    if self.links_as_entries or self.follow_symlinks == FOLLOW_NEVER or (
-                            self.follow_symlinks == FOLLOW_INSIDE_ROOT and not is_within(real_root, target)):
-                        tree.skipped.append((relpath, "below a symlink"))
-                        continue
-                st = os.lstat(path)
-                if stat.S_ISLNK(st.st_mode) and not self.links_as_entries:
-                    if self.follow_symlinks == FOLLOW_NEVER:
-                        tree.skipped.append((relpath, "symlink (follow_symlinks=never)"))
-                        continue
-                    if self.follow_symlinks == FOLLOW_INSIDE_ROOT and not is_within(real_root, os.path.realpath(path)):
-                        tree.skipped.append((relpath, "symlink leaving the root"))
-                        continue
-                    try:
-                        st = os.stat(path)
-                    except OSError:  # as walk_local: skipped, so the other side never deletes it
-                        tree.skipped.append((relpath, "broken symlink"))
-                        continue
-            except FileNotFoundError:
-                continue
-            except OSError as e:
-                tree.errors.append((relpath, f"cannot stat: {e.strerror}"))
-                continue
-            if stat.S_ISLNK(st.st_mode):
-                tree.entries[relpath] = Entry(relpath, -1, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
-            elif stat.S_ISREG(st.st_mode):
-                tree.entries[relpath] = Entry(relpath, st.st_size, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
-            elif stat.S_ISDIR(st.st_mode):
-                tree.dirs.add(relpath)
-            else:
-                tree.skipped.append((relpath, "not a regular file (FIFO, socket or device)"))
-        return tree
+        """Just ``relpaths`` (a targeted run), by the rules of :meth:`list_all`
+        (``local_list.list_selected_local``)."""
+        return list_selected_local(self.root, relpaths, ignore, self.follow_symlinks, self.links_as_entries)
 
     # -- writing -----------------------------------------------------------
     def prepare_writes(self) -> None:

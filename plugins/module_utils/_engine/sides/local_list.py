@@ -11,10 +11,11 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import typing as t
 
 from ..config.ignore import IgnoreRules
 from ..errors import ConfigError
-from ..paths import is_within, unsafe_reason
+from ..paths import is_within, local_path, symlinked_parent, unsafe_reason
 from .tree import FOLLOW_INSIDE_ROOT, FOLLOW_NEVER, TEMP_NAME_RE, Entry, Tree
 
 
@@ -27,7 +28,7 @@ def walk_local(root: str, ignore: IgnoreRules, follow_symlinks: str = FOLLOW_INS
     """List the regular files under ``root`` with ``os.scandir``, recursively.
 
     Ignored paths are not descended into nor stat'ed. FIFOs, sockets and
-    devices are skipped and reported, never opened (issue 4, point 7).
+    devices are skipped and reported, never opened (promise 7 of ``docs/safety.md``).
     Symlinks follow ``follow_symlinks``: ``inside_root`` follows links whose
     target resolves inside ``root`` and skips the others; ``always`` follows
     every link; ``never`` skips every link. Broken links are skipped and
@@ -125,4 +126,63 @@ def walk_dest_local(root: str, ignore: IgnoreRules) -> Tree:
     return tree
 
 
-__all__ = ["walk_local", "walk_dest_local"]
+def list_selected_local(root: str, relpaths: t.Iterable[str], ignore: IgnoreRules, follow_symlinks: str,
+                        links_as_entries: bool) -> Tree:
+    """List just ``relpaths`` under ``root`` (a targeted run), each with one
+    ``lstat`` (and a ``stat`` for a symlink that is followed), by the rules of
+    :func:`walk_local` (``links_as_entries``: those of :func:`walk_dest_local`).
+    A path that does not exist is absent; a directory is listed in ``dirs``.
+    """
+    tree = Tree()
+    real_root = os.path.realpath(root)
+    for relpath in sorted(set(relpaths)):
+        reason = unsafe_reason(relpath)
+        if reason:
+            tree.rejected.append((relpath, reason))
+            continue
+        if TEMP_NAME_RE.match(relpath.rpartition("/")[2]):
+            tree.temp_files.append(relpath)
+            if not links_as_entries:
+                tree.skipped.append((relpath, "name reserved for pull's temporary files"))
+            continue
+        if ignore.matches(relpath):
+            tree.ignored += 1
+            continue
+        path = local_path(real_root, relpath)
+        try:
+            if symlinked_parent(real_root, relpath):
+                target = os.path.realpath(path)
+                if links_as_entries or follow_symlinks == FOLLOW_NEVER or (
+                        follow_symlinks == FOLLOW_INSIDE_ROOT and not is_within(real_root, target)):
+                    tree.skipped.append((relpath, "below a symlink"))
+                    continue
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode) and not links_as_entries:
+                if follow_symlinks == FOLLOW_NEVER:
+                    tree.skipped.append((relpath, "symlink (follow_symlinks=never)"))
+                    continue
+                if follow_symlinks == FOLLOW_INSIDE_ROOT and not is_within(real_root, os.path.realpath(path)):
+                    tree.skipped.append((relpath, "symlink leaving the root"))
+                    continue
+                try:
+                    st = os.stat(path)
+                except OSError:  # as walk_local: skipped, so the other side never deletes it
+                    tree.skipped.append((relpath, "broken symlink"))
+                    continue
+        except FileNotFoundError:
+            continue
+        except OSError as e:
+            tree.errors.append((relpath, f"cannot stat: {e.strerror}"))
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            tree.entries[relpath] = Entry(relpath, -1, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
+        elif stat.S_ISREG(st.st_mode):
+            tree.entries[relpath] = Entry(relpath, st.st_size, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
+        elif stat.S_ISDIR(st.st_mode):
+            tree.dirs.add(relpath)
+        else:
+            tree.skipped.append((relpath, "not a regular file (FIFO, socket or device)"))
+    return tree
+
+
+__all__ = ["walk_local", "walk_dest_local", "list_selected_local"]

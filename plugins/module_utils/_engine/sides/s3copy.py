@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: s32s.sync contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Copying one object between two S3 locations (replication, issue 6).
+"""Copying one object between two S3 locations (replication).
 
 **PRIVATE**: this module is internal to the s32s.sync collection.
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: s32s.sync contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Cheaper parsing of S3 listings inside botocore (issue 7).
+"""Cheaper parsing of S3 listings inside botocore (``bench/FINDINGS.md``).
 
 **PRIVATE**: this module is internal to the s32s.sync collection.
 
@@ -57,7 +57,7 @@ def parse_timestamp(value: t.Any) -> t.Any:
 
     botocore's default goes through dateutil for every ``LastModified`` of a
     listing; this is about 2.5 times cheaper per listed key (measured on
-    ListObjectsV2 pages of 1,000 keys, issue 7), with the same instant.
+    ListObjectsV2 pages of 1,000 keys), with the same instant.
 
     :raises ValueError: ``value`` is no timestamp (botocore's error).
     """

@@ -84,11 +84,11 @@ class S3Store:
     :param client: a boto3 S3 client.
     :param transfer_config: an ``s3transfer``/boto3 ``TransferConfig`` for
         multipart uploads (``None``: this product's part-size policy).
-    :param client_factory: makes a new, equivalent client; transfer processes
-        call it after the fork (a client must not cross a fork). ``None``:
-        threads only.
+    :param client_factory: makes a new, equivalent client; forked transfer
+        processes call it first (a client must not cross a fork). ``None``:
+        transfers of this store never fork (``jobs/pools.py``).
     :param crt: sends objects below ``MULTIPART_THRESHOLD`` (one request
-        each) through awscrt instead of botocore (``_crt.py``); ``None``:
+        each) through awscrt instead of botocore (``crt.py``); ``None``:
         botocore for everything.
     """
 

@@ -17,15 +17,11 @@ from __future__ import annotations
 import re
 import typing as t
 
+from ..config.options import FOLLOW_ALWAYS, FOLLOW_CHOICES, FOLLOW_INSIDE_ROOT, FOLLOW_NEVER
 
 #: Name of the temporary files that pull writes before renaming them into
 #: place; leftovers of an interrupted run are removed by the next real run.
 TEMP_NAME_RE = re.compile(r"^\.s32s-tmp-[0-9a-f]{16}$")
-
-FOLLOW_INSIDE_ROOT = "inside_root"
-FOLLOW_ALWAYS = "always"
-FOLLOW_NEVER = "never"
-FOLLOW_CHOICES = (FOLLOW_INSIDE_ROOT, FOLLOW_ALWAYS, FOLLOW_NEVER)
 
 
 class Entry:

@@ -6,7 +6,7 @@
 **PRIVATE**: this module is internal to the s32s.sync collection.
 
 A record is a cache entry of the manifest (``manifest.py``): it may prove two
-entries equal without reading them; losing it only costs work (promise 7 of
+entries equal without reading them; losing it only costs work (promise 10 of
 ``docs/safety.md``: the manifest is a cache).
 """
 
