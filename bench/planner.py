@@ -134,9 +134,9 @@ def measure(n: int = 100_000, repeats: int = 3) -> dict[str, t.Any]:
                                                 f"{(i * 2654435761) % (1 << 128):032x}") for i in range(n)}
 
     def records() -> dict:
-        return {(r := _relpath(i)): _records().Record(1024 + i, 1_700_000_000_000_000_000 + i,
-                                                 1_700_000_000_000_000_005 + i, 1_000_000 + i,
-                                                 f"{(i * 2654435761) % (1 << 128):032x}") for i in range(n)}
+        record = _records().Record
+        return {(r := _relpath(i)): record(1024 + i, 1_700_000_000_000_000_000 + i, 1_700_000_000_000_000_005 + i,
+                                           1_000_000 + i, f"{(i * 2654435761) % (1 << 128):032x}") for i in range(n)}
 
     per_entry = {
         "local tree entry (relpath key + Entry with ints)": _bytes_per_entry(local_tree, n),

@@ -22,7 +22,6 @@ from ansible_collections.s32s.sync.plugins.module_utils._engine.config.maps impo
 from ansible_collections.s32s.sync.plugins.module_utils._engine.config.options import SyncOptions, parse_budget
 from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.replicate import Destination, replicate
 from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.report import to_result
-from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.runner import PlanningError
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.s3store import S3Store
 
 STALE = ['old/%04d.txt' % i for i in range(1500)]  # sorted: batch 1 = 0000..0999, batch 2 = 1000..1499

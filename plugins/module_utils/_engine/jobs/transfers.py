@@ -16,7 +16,6 @@ it was read (the next run checks it again).
 
 from __future__ import annotations
 
-import os
 import time
 import typing as t
 

@@ -48,8 +48,8 @@ REPLICA_CASES = {
         MD5_B, MULTI_2, {"k": ReplicaRecord(MD5_A, MULTI_2)}, NOT_COMPARABLE),
     "record for another pair of MD5s: content differs": (
         MD5_A, MD5_C, {"k": ReplicaRecord(MD5_A, MD5_B)}, CONTENT),
-    "record with the ETags the other way round": (MULTI_2, MD5_A, {"k": ReplicaRecord(MD5_A, MULTI_2)},
-                                                   NOT_COMPARABLE),
+    "record with the ETags the other way round": (
+        MULTI_2, MD5_A, {"k": ReplicaRecord(MD5_A, MULTI_2)}, NOT_COMPARABLE),
     "record of another relpath": (MD5_A, MULTI_2, {"other": ReplicaRecord(MD5_A, MULTI_2)}, NOT_COMPARABLE),
     "different MD5s: content differs": (MD5_A, MD5_B, {}, CONTENT),
     "different multipart ETags: content differs": (MULTI_2, MULTI_2B, {}, CONTENT),

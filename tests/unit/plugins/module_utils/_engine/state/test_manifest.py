@@ -55,7 +55,7 @@ def test_round_trip(tmp_path):
     loaded = _manifest.load(path, LOCAL_S3)
     assert loaded == _manifest.State(RECORDS, None)
     assert loaded.records == RECORDS and loaded.listed is None
-    assert all(type(r) is Record for r in loaded.records.values())
+    assert {type(r) for r in loaded.records.values()} == {Record}
     data = json.loads(open(path, encoding="utf-8").read())
     assert data["version"] == _manifest.VERSION == 2
     assert data["kind"] == "local-s3"
@@ -71,7 +71,7 @@ def test_round_trip_of_replica_records(tmp_path):
     _manifest.save(path, S3_S3, REPLICA_RECORDS, {"src": "s3://a/", "dest": "s3://b/"}, listed=7)
     loaded = _manifest.load(path, S3_S3)
     assert loaded == _manifest.State(REPLICA_RECORDS, 7)
-    assert all(type(r) is ReplicaRecord for r in loaded.records.values())
+    assert {type(r) for r in loaded.records.values()} == {ReplicaRecord}
     data = json.loads(open(path, encoding="utf-8").read())
     assert (data["kind"], data["fields"]) == ("s3-s3", ["src_etag", "dst_etag"])
     assert data["records"]["a"] == list(REPLICA_RECORDS["a"])
@@ -152,8 +152,8 @@ def test_fields_in_another_order_are_read_by_name(tmp_path):
     path = tmp_path / "m.json"
     path.write_text(json.dumps({**GOOD, "fields": ["etag", "ino", "size", "ctime_ns", "mtime_ns"],
                                 "records": {"a": ["e", 42, 3, 2, 1], "b": ["f", 7, 0, 9, 8]}}), encoding="utf-8")
-    assert _manifest.load(str(path), LOCAL_S3).records == {"a": Record(3, 1, 2, 42, "e"),
-                                                            "b": Record(0, 8, 9, 7, "f")}
+    expected = {"a": Record(3, 1, 2, 42, "e"), "b": Record(0, 8, 9, 7, "f")}
+    assert _manifest.load(str(path), LOCAL_S3).records == expected
 
 
 def test_replica_fields_in_another_order_are_read_by_name(tmp_path):
