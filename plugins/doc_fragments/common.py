@@ -68,9 +68,11 @@ options:
     default: false
   state_dir:
     description:
-      - Directory on the managed host where the manifest of each map is kept (what this module last wrote,
-        that is size, mtime, inode change time, inode and ETag per path). It makes a no-op run cost one listing,
-        with no request and no hashing per file. Losing it costs hashing, never a wrong result.
+      - Directory on the managed host where the manifests are kept, one per local directory and S3 prefix (push
+        and pull of the same pair share one) or, for replication, per source and destination. A manifest holds
+        what was last proven in sync (size, mtime, inode change time, inode and ETag per path). It makes a no-op
+        run cost one listing, with no request and no hashing per file. Losing it costs hashing, never a wrong
+        result.
     type: path
     default: ~/.cache/s32s.sync
   use_manifest:

@@ -10,9 +10,10 @@ One executor for every pair of sides. Transfers run first, on a worker pool
 Deletions run after them and only when every transfer succeeded and the
 source was read completely (as rclone's "not deleting files as there were IO
 errors"; promise 4 of ``docs/safety.md``); they go through the side's one
-delete path, in order, and stop at the first failure: a partly failed batch
-is reported exactly, path by path (promise 8). Empty directories are
-removed only when every deletion succeeded; ``mkdir`` actions run last.
+delete path, in order, and stop after the first batch (S3) or file (local)
+with a failure: a partly failed batch is reported exactly, path by path
+(promise 8). Empty directories are removed only when every deletion
+succeeded; ``mkdir`` actions run last, whatever the deletions did.
 """
 
 from __future__ import annotations
@@ -82,10 +83,9 @@ def apply_plan(plan: Plan, src: t.Any, dst: t.Any, src_tree: Tree, dst_tree: Tre
         applied.done.extend(by_path[p] for p in outcome.deleted)
         applied.failed.extend(outcome.failed)
         applied.not_run.extend(by_path[p] for p in outcome.not_attempted)
-        if outcome.failed:
-            return applied
-        removed = dst.remove_dirs(plan.dirs_to_remove) if plan.dirs_to_remove else []
-        applied.done.extend(Action(RMDIR, d, 0, "empty directory") for d in removed)
+        if not outcome.failed and plan.dirs_to_remove:
+            removed = dst.remove_dirs(plan.dirs_to_remove)
+            applied.done.extend(Action(RMDIR, d, 0, "empty directory") for d in removed)
     for action in plan.of_kind(MKDIR):
         try:
             dst.make_dir(action.relpath)

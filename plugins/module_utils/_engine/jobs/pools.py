@@ -22,6 +22,7 @@ items of its shard, never the run.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import typing as t
@@ -122,4 +123,27 @@ def process_count(wanted: int, items: int, can_fork: bool) -> int:
     return max(1, min(wanted, items))
 
 
-__all__ = ["ThreadPool", "ForkedShards", "process_count", "PROCESS_MIN_FILES", "PROCESS_AUTO_MAX", "ITEM_ERRORS"]
+def pool_for(s3_sides: t.Sequence[t.Any], items: int, transfer_processes: int, concurrency: int,
+             allow_fork: bool) -> t.Union[ThreadPool, ForkedShards]:
+    """Threads, or forked shards for a one-shot run with enough items.
+
+    A run forks only when ``allow_fork`` (a one-shot process) and every S3
+    side's store can make a new client (``client_factory``) and sends nothing
+    through awscrt (``crt``). Each child renews the clients of ``s3_sides``.
+
+    :param transfer_processes: the option (``0``: auto, see :func:`process_count`).
+    :param concurrency: threads in all (divided among the processes).
+    """
+    can_fork = allow_fork and all(s.store.client_factory is not None and s.store.crt is None for s in s3_sides)
+    processes = process_count(transfer_processes, items, can_fork)
+    if processes == 1:
+        return ThreadPool(concurrency)
+
+    def renew() -> None:
+        for side in s3_sides:
+            side.renew_client()
+
+    return ForkedShards(processes, max(1, math.ceil(concurrency / processes)), renew, size=lambda action: action.size)
+
+
+__all__ = ["pool_for", "ThreadPool", "ForkedShards", "process_count", "PROCESS_MIN_FILES", "PROCESS_AUTO_MAX", "ITEM_ERRORS"]

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: s32s.sync contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The push and pull jobs: S32S maps between local directories and S3 (seed 000).
+"""The push and pull jobs: S32S maps between local directories and S3.
 
 **PRIVATE**: this module is internal to the s32s.sync collection.
 

@@ -1,14 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: s32s.sync contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The replicate job: one S3 source, several independent S3 destinations (the s3s3 seed).
+"""The replicate job: one S3 source, several independent S3 destinations.
 
 **PRIVATE**: this module is internal to the s32s.sync collection.
 
 The source is listed once; each destination is a :class:`runner.Pair` of two
 S3 sides, planned with the ETag comparator, gated and applied on its own: a
 destination that fails is reported and does not stop the others (the s3s3
-seed stopped at the first error). A targeted run (``keys``) lists and plans
+tool this replaces stopped at the first error). A targeted run (``keys``) lists and plans
 just those keys.
 """
 

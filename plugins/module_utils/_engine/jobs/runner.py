@@ -18,7 +18,6 @@ written once, here.
 
 from __future__ import annotations
 
-import math
 import typing as t
 
 from ..config.ignore import IgnoreRules
@@ -26,14 +25,16 @@ from ..config.options import SyncOptions
 from ..errors import ConfigError, S32SError
 from ..plan.compare import ManifestComparator, ReplicaComparator
 from ..plan.gate import Scope, check_plan
-from ..plan.plan import CREATE, DELETE, Plan, make_plan
+from ..plan.plan import DELETE, Plan, make_plan
 from ..sides.s3 import S3Side
+from ..sides.side import Side
 from ..sides.tree import Tree
 from ..state import manifest as _manifest
 from .content import check_contents
 from .executor import Applied, apply_plan
-from .pools import ForkedShards, ThreadPool, process_count
-from .transfers import verb_for
+from .pools import pool_for
+from .state_after import listed_after, records_after
+from .transfers import transfer_for, verb_for
 
 
 class Pair:
@@ -51,7 +52,7 @@ class Pair:
     :param precheck: called first when planning; raises ``S32SError`` to refuse the pair.
     """
 
-    def __init__(self, name: str, label: str, src: t.Any, dst: t.Any, *, ignore: IgnoreRules,
+    def __init__(self, name: str, label: str, src: Side, dst: Side, *, ignore: IgnoreRules,
                  files: t.Optional[t.Sequence[str]] = None, only: t.Optional[t.AbstractSet[str]] = None,
                  state_path: str = "", about: t.Optional[t.Mapping[str, str]] = None,
                  shown: tuple[str, str] = ("", ""), src_tree: t.Optional[Tree] = None,
@@ -132,10 +133,14 @@ def plan_pair(run: PairRun, options: SyncOptions) -> None:
     pair = run.pair
     if pair.precheck is not None:
         pair.precheck()
+    transfer_for(pair.src, pair.dst, Tree())  # no transfer between these sides: refused before any change
     run.src = pair.src_tree if pair.src_tree is not None else _list(pair.src, pair.only, pair.ignore)
-    for relpath in [p for p in run.src.entries if pair.dst.reserved_name(p)]:
-        del run.src.entries[relpath]  # the destination would take it for a leftover of its own
-        run.src.skipped.append((relpath, pair.dst.reserved_name(relpath)))
+    reserved = [p for p in run.src.entries if pair.dst.reserved_name(p)]
+    if reserved:  # the destination would take them for leftovers of its own
+        run.src = run.src.copy()  # a listing shared by several pairs stays as listed
+        for relpath in reserved:
+            del run.src.entries[relpath]
+            run.src.skipped.append((relpath, t.cast(str, pair.dst.reserved_name(relpath))))
     run.dst = _list(pair.dst, pair.only, pair.ignore)
     if pair.state_path:
         run.state = _manifest.load(pair.state_path, pair.state_kind)
@@ -169,57 +174,6 @@ def _budget_base(run: PairRun) -> t.Optional[int]:
     return len(pair.dst.list_all(pair.ignore).entries)
 
 
-def _pool(run: PairRun, options: SyncOptions, allow_fork: bool) -> t.Any:
-    """Threads, or forked shards for a one-shot run with enough files (``pools.py``)."""
-    sides = [s for s in (run.pair.src, run.pair.dst) if isinstance(s, S3Side)]
-    can_fork = allow_fork and all(s.store.client_factory is not None and s.store.crt is None for s in sides)
-    processes = process_count(options.transfer_processes, len(run.plan.transfers), can_fork)
-    if processes == 1:
-        return ThreadPool(options.concurrency)
-
-    def renew() -> None:
-        for side in sides:
-            side.renew_client()
-
-    return ForkedShards(processes, max(1, math.ceil(options.concurrency / processes)), renew,
-                        size=lambda action: action.size)
-
-
-def _new_records(run: PairRun) -> dict[str, t.Any]:
-    """The state after the run: the records of proven-equal paths, plus what was written.
-    A targeted run keeps the records of every path it did not select."""
-    pair, plan = run.pair, run.plan
-    old = run.state.records
-    records = {} if plan.only is None else {p: r for p, r in old.items() if p not in plan.only}
-    comparator = pair.comparator(old)
-    for relpath in plan.unchanged:
-        record = comparator.record(relpath, run.src.entries[relpath], run.dst.entries[relpath])
-        if record is not None:
-            records[relpath] = record
-    if run.applied is not None:
-        fresh = pair.comparator({})
-        for relpath, (src, dst) in run.applied.written.items():
-            record = fresh.record(relpath, src, dst)
-            if record is not None:
-                records[relpath] = record
-    return records
-
-
-def _listed_after(run: PairRun) -> t.Optional[int]:
-    """The object count of the pair's S3 side after the run (the destination's,
-    when both are S3), when it can be known: the state's ``listed``."""
-    applied = run.applied
-    if not isinstance(run.pair.dst, S3Side):
-        return len(run.src.entries) if run.plan.only is None else run.state.listed
-    created = len(applied.of_kind(CREATE)) if applied is not None else 0
-    deleted = len(applied.of_kind(DELETE)) if applied is not None else 0
-    if run.plan.only is None:
-        return len(run.dst.entries) + created - deleted
-    if run.state.listed is None:
-        return None
-    return max(0, run.state.listed + created - deleted)
-
-
 def finish_pair(run: PairRun) -> None:
     """Set the status and message of an applied pair and save its state."""
     pair, applied = run.pair, t.cast(Applied, run.applied)
@@ -234,8 +188,10 @@ def finish_pair(run: PairRun) -> None:
         run.status = "ok"
     if not pair.state_path:
         return
-    records = _new_records(run)
-    listed = _listed_after(run)
+    records = records_after(run.plan, run.src, run.dst, run.state.records, pair.comparator,
+                            run.applied.written if run.applied is not None else {})
+    listed = listed_after(run.plan, run.src, run.dst, run.state.listed, run.applied,
+                          s3_destination=isinstance(pair.dst, S3Side))
     if records == run.state.records and listed == run.state.listed:
         return  # a no-op run leaves the file alone
     try:
@@ -276,8 +232,10 @@ def run_pairs(pairs: t.Sequence[Pair], options: SyncOptions, *, check_mode: bool
     for run in runs:
         if run.status == "refused":
             continue
-        run.applied = apply_plan(run.plan, run.pair.src, run.pair.dst, run.src, run.dst,
-                                 _pool(run, options, allow_fork))
+        s3_sides = [s for s in (run.pair.src, run.pair.dst) if isinstance(s, S3Side)]
+        pool = pool_for(s3_sides, len(run.plan.transfers), options.transfer_processes, options.concurrency,
+                        allow_fork)
+        run.applied = apply_plan(run.plan, run.pair.src, run.pair.dst, run.src, run.dst, pool)
         finish_pair(run)
     return runs
 

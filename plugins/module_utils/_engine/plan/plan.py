@@ -126,7 +126,7 @@ def make_plan(src: Tree, dst: Tree, comparator: Comparator, *, delete: bool = Tr
     :param dst: the destination listing.
     :param comparator: decides same-size pairs (``compare.py``).
     :param delete: plan deletions of destination-only paths.
-    :param files: a ``files`` map (seed 000): only these relpaths; no deletion.
+    :param files: a ``files`` map (S32S): only these relpaths; no deletion.
     :param only: a targeted plan: only these relpaths are created, updated or
         deleted (a relpath the source lacks is deleted when ``delete``); no
         directory actions.
@@ -144,7 +144,7 @@ def make_plan(src: Tree, dst: Tree, comparator: Comparator, *, delete: bool = Tr
     scope = only
     if files is not None:
         wanted = set(files)
-        missing = sorted(wanted - set(src_entries) - set(unreadable))
+        missing = sorted(wanted - set(src_entries))
         scope = wanted if only is None else wanted & set(only)
     actions: list = []
     verify: list[str] = []

@@ -5,10 +5,11 @@
 
 **PRIVATE**: this module is internal to the s32s.sync collection.
 
-Every side deletes in order and stops at the first failure: a path is
+Every side deletes in order and stops after the first batch (S3,
+``DeleteObjects`` of 1,000 keys) or file (local) with a failure: a path is
 ``deleted``, ``failed`` (with the server's or the system's error), or ``not
-attempted`` because something failed before it. Nothing after a failure is
-deleted (promise 8 of ``docs/safety.md``).
+attempted`` because something failed before it. No batch or file after a
+failure is deleted (promise 8 of ``docs/safety.md``).
 """
 
 from __future__ import annotations

@@ -118,6 +118,7 @@ class LocalSide:
         self.must_exist = must_exist
         self.writes = writes
         self._ids: t.Optional[Ids] = None
+        self._real_root: t.Optional[str] = None
         self._default_mode = 0o666
         self._ready_dirs: set[str] = set()
 
@@ -128,8 +129,11 @@ class LocalSide:
 
     @property
     def real_root(self) -> str:
-        """``root`` with symlinks resolved."""
-        return os.path.realpath(self.root)
+        """``root`` with symlinks resolved, once per listing and once before the
+        writes of a run (not per file)."""
+        if self._real_root is None:
+            self._real_root = os.path.realpath(self.root)
+        return self._real_root
 
     def path(self, relpath: str) -> str:
         """The local path of a safe ``relpath`` under the real root."""
@@ -154,6 +158,7 @@ class LocalSide:
 
         :raises ConfigError: ``root`` is missing (when it must exist) or not a directory.
         """
+        self._real_root = None
         if self.links_as_entries:
             return walk_dest_local(self.root, ignore)
         tree = walk_local(self.root, ignore, self.follow_symlinks, must_exist=self.must_exist)
@@ -163,6 +168,7 @@ class LocalSide:
     def list_selected(self, relpaths: t.Iterable[str], ignore: IgnoreRules) -> Tree:
         """Just ``relpaths`` (a targeted run), by the rules of :meth:`list_all`
         (``local_list.list_selected_local``)."""
+        self._real_root = None
         return list_selected_local(self.root, relpaths, ignore, self.follow_symlinks, self.links_as_entries)
 
     # -- writing -----------------------------------------------------------
@@ -183,6 +189,7 @@ class LocalSide:
             self.prepare_writes()
         mode = self.writes.directory_mode
         os.makedirs(self.root, mode=0o777 if mode is None else mode, exist_ok=True)
+        self._real_root = None  # resolved again now that it exists
         self._default_mode = 0o666 & ~_umask()
         self._ready_dirs = set()
 

@@ -16,18 +16,12 @@ from __future__ import annotations
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
 
-try:
-    from botocore.exceptions import BotoCoreError, ClientError
-except ImportError:  # pragma: no cover - checked by the module (AnsibleAWSModule)
-    BotoCoreError = ClientError = Exception  # type: ignore[misc,assignment]
-
 from ..config.ignore import IgnoreRules
 from ..config.maps import S3Location
 from ..paths import key_for, unsafe_reason
 from .deletion import DeleteOutcome
-from .etag import normalize_etag
 from .s3copy import server_side_copy, stream_copy
-from .s3store import S3Store, object_mtime_ns, store_error
+from .s3store import S3Store
 from .tree import Entry, Tree
 
 
@@ -94,16 +88,8 @@ class S3Side:
             wanted.append(relpath)
 
         def head(relpath: str) -> t.Optional[Entry]:
-            key = self.key(relpath)
-            try:
-                page = self.store.client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
-            except (BotoCoreError, ClientError) as e:
-                raise store_error(e, "listing", bucket, key) from None
-            for obj in page.get("Contents", ()):
-                if obj["Key"] == key:
-                    return Entry(relpath, int(obj.get("Size", 0)), object_mtime_ns(obj),
-                                 normalize_etag(obj.get("ETag")))
-            return None
+            found = self.store.list_one(bucket, self.key(relpath))
+            return None if found is None else Entry(relpath, found.size, found.mtime_ns, found.etag)
 
         with ThreadPoolExecutor(max_workers=max(1, min(self.workers, len(wanted)))) as pool:
             for entry in pool.map(head, wanted):
@@ -149,7 +135,7 @@ class S3Side:
         keyed = self.store.delete_keys(self.location.bucket, list(by_key))
         outcome = DeleteOutcome()
         outcome.deleted = [by_key[k] for k in keyed.deleted]
-        outcome.failed = [(by_key.get(k, k), err) for k, err in keyed.failed]
+        outcome.failed = [(by_key[k], err) for k, err in keyed.failed]
         outcome.not_attempted = [by_key[k] for k in keyed.not_attempted]
         return outcome
 

@@ -167,6 +167,22 @@ class S3Store:
             tree.rejected.append((relpath, f"file/directory clash: {key_for(location.prefix, relpath)!r} is an "
                                            f"object and also a prefix of other keys"))
 
+    def list_one(self, bucket: str, key: str) -> t.Optional[Entry]:
+        """The listing entry of exactly ``key`` (one ListObjectsV2 with ``Prefix=key,
+        MaxKeys=1``, so that the ETag has the form of a full listing), or ``None``.
+        The entry's relpath is the key.
+
+        :raises StoreError: the request failed.
+        """
+        try:
+            page = self.client.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+        except (BotoCoreError, ClientError) as e:
+            raise store_error(e, "listing", bucket, key) from None
+        for obj in page.get("Contents", ()):
+            if obj["Key"] == key:
+                return Entry(key, int(obj.get("Size", 0)), object_mtime_ns(obj), normalize_etag(obj.get("ETag")))
+        return None
+
     def list_keys(self, bucket: str, list_prefix: str) -> list[str]:
         """Return the keys directly under ``list_prefix`` (Delimiter ``/``), sorted.
 
@@ -294,8 +310,7 @@ class S3Store:
                                           err.get("Message")).msg
             outcome.deleted.extend(k for k in batch if k not in errors)
             outcome.failed.extend((k, errors[k]) for k in batch if k in errors)
-            outcome.failed.extend((k, msg) for k, msg in errors.items() if k not in set(batch))
-            if errors:
+            if errors:  # (an error naming a key not in the batch still stops the deletions)
                 return outcome.stop_after(keys[start + len(batch):])
         return outcome
 

@@ -75,6 +75,21 @@ class Tree:
         self.ignored_in: set[str] = set()
         self.markers: set[str] = set()
 
+    def copy(self) -> "Tree":
+        """A copy whose containers can be changed without touching this tree
+        (the entries themselves are shared: they are never changed)."""
+        other = Tree()
+        other.entries = dict(self.entries)
+        other.dirs = set(self.dirs)
+        other.skipped = list(self.skipped)
+        other.rejected = list(self.rejected)
+        other.errors = list(self.errors)
+        other.ignored = self.ignored
+        other.temp_files = list(self.temp_files)
+        other.ignored_in = set(self.ignored_in)
+        other.markers = set(self.markers)
+        return other
+
     def holding_unlisted(self) -> set[str]:
         """Directories that hold something this tree does not list (ignored, skipped,
         rejected or unreadable paths): they are never empty."""

@@ -16,8 +16,9 @@ Version 2::
      "listed": 5000, "about": {...}, "records": {"a/b.txt": [12, ...], ...}}
 
 ``fields`` names the columns of every record (``records.py``), so that a
-record is read by name; ``listed`` is the destination's object count after
-the last full run (the budget base of a targeted run). A lost, stale,
+record is read by name; ``listed`` is the object count of the pair's S3
+side (the destination's, for two S3 sides) after the last full run: the
+budget base of a targeted run. A lost, stale,
 corrupt, older (version 1) or foreign manifest only costs a content check
 (hashing), never a wrong result (promise 10 of ``docs/safety.md``). It holds
 no credential.

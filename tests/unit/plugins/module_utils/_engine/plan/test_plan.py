@@ -581,11 +581,13 @@ def test_unreadable_paths_are_neither_transferred_nor_deleted(direction):
 
 
 @pytest.mark.parametrize("direction", DIRECTIONS)
-def test_unreadable_listed_file_is_not_missing(direction):
+def test_unreadable_listed_file_counts_as_missing(direction):
+    """A ``files`` map whose listed file cannot be read is refused as before (the job raises
+    on ``missing`` before any change); the file is kept on the destination meanwhile."""
     case = ({"f": (1, 0)}, {"u": (1, 0)}, {}, {}, {"files": ["f", "u", "zz"]})
     assert plan_for(case, direction)[0].missing == ("u", "zz")
     plan = plan_for(case, direction, unreadable={"u": "Permission denied"})[0]
-    assert summary(plan) == expect([C("f", 1)], kept=["u"], missing=["zz"])
+    assert summary(plan) == expect([C("f", 1)], kept=["u"], missing=["u", "zz"])
     assert plan.unreadable == (("u", "Permission denied"),)
 
 

@@ -1,7 +1,7 @@
 # Copyright: s32s.sync contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Choosing and configuring the awscrt sender (plugins/module_utils/_engine/sides/crt.py,
-_glue_client.make_crt), and the runner's refusal to fork a run that uses it (jobs/runner.py ``_pool``).
+_glue_client.make_crt), and the refusal to fork a run that uses it (jobs/pools.py ``pool_for``).
 
 Requests through awscrt are tested against moto and rclone in tests/integration/test_transfer_client.py.
 """
@@ -17,11 +17,10 @@ from botocore.config import Config
 from ansible_collections.s32s.sync.plugins.module_utils import _glue_client as _glue
 from ansible_collections.s32s.sync.plugins.module_utils._engine.config.ignore import IgnoreRules
 from ansible_collections.s32s.sync.plugins.module_utils._engine.config.maps import S3Location
-from ansible_collections.s32s.sync.plugins.module_utils._engine.config.options import SyncOptions
 from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import ConfigError
 from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs import runner as _runner
 from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.pools import (
-    PROCESS_AUTO_MAX, PROCESS_MIN_FILES, ForkedShards, ThreadPool, process_count)
+    PROCESS_AUTO_MAX, PROCESS_MIN_FILES, ForkedShards, ThreadPool, pool_for, process_count)
 from ansible_collections.s32s.sync.plugins.module_utils._engine.plan.plan import CREATE, Action, Plan
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides import crt as _crt
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.local import LocalSide
@@ -125,7 +124,8 @@ def _run(*stores, files=500):
 
 def _processes(run, wanted, allow_fork=True):
     """How many processes the runner would transfer ``run``'s plan on (1: threads)."""
-    pool = _runner._pool(run, SyncOptions(transfer_processes=wanted, concurrency=8), allow_fork)  # pylint: disable=protected-access
+    s3_sides = [s for s in (run.pair.src, run.pair.dst) if isinstance(s, S3Side)]
+    pool = pool_for(s3_sides, len(run.plan.transfers), wanted, 8, allow_fork)
     if isinstance(pool, ThreadPool):
         assert pool.workers == 8
         return 1
