@@ -115,7 +115,7 @@ def _undeletable(directory):
 
 def test_pull_local_deletion_fails_midway(s3, tmp_path):
     slave = tmp_path / 'slave'
-    seed(s3, {'site/keep.txt': b'kept'})
+    seed(s3, {'site/keep.txt': b'kept', 'site/made/': b''})  # a dir/ marker: a mkdir action
     for name in ('a/1.txt', 'a/2.txt', 'b/1.txt', 'b/2.txt', 'c/1.txt'):
         write(slave, name, name)
     maps = [dict(name='site', s3=s3.bucket + '/site', slave=str(slave))]
@@ -128,6 +128,7 @@ def test_pull_local_deletion_fails_midway(s3, tmp_path):
     assert '2 deletion(s) not run' in m['msg']
     assert sorted(local_files(slave)) == ['b/1.txt', 'b/2.txt', 'c/1.txt', 'keep.txt']
     assert m['dirs_removed'] == 0 and os.path.isdir(slave / 'a')  # no directory removed after a failure
+    assert m['dirs_created'] == 1 and os.path.isdir(slave / 'made')  # directories are still made
 
 
 def _replicate(src, dst, *, src_prefix='data', dst_prefix='copy', keys=None, state_dir=None, **opts):

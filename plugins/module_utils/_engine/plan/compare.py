@@ -39,6 +39,13 @@ class Verdict(t.NamedTuple):
     reason: str = ""
 
 
+_EQUAL = Verdict(EQUAL)
+_ADOPTED = Verdict(ADOPTED)
+_VERIFY = Verdict(VERIFY)
+_CONTENT_DIFFERS = Verdict(DIFFERS, "content differs")
+_NOT_COMPARABLE = Verdict(DIFFERS, "ETags not comparable")
+
+
 class Comparator(t.Protocol):
     """What the planner asks of a comparator."""
 
@@ -71,11 +78,12 @@ class ManifestComparator:
     def compare(self, relpath: str, src: Entry, dst: Entry) -> Verdict:
         """``EQUAL`` when the record vouches, else the content check's answer, else ``VERIFY``."""
         record = self.records.get(relpath)
-        if record is not None and record.vouches_for(*self._pair(src, dst)):
-            return Verdict(EQUAL)
+        if record is not None and (record.vouches_for(src, dst) if self.local_is_source
+                                   else record.vouches_for(dst, src)):
+            return _EQUAL
         if relpath in self.checked:
-            return Verdict(ADOPTED) if self.checked[relpath] else Verdict(DIFFERS, "content differs")
-        return Verdict(VERIFY)
+            return _ADOPTED if self.checked[relpath] else _CONTENT_DIFFERS
+        return _VERIFY
 
     def record(self, relpath: str, src: Entry, dst: Entry) -> t.Optional[Record]:
         """The old record when it still vouches, else one made from the local stat and the ETag."""
@@ -108,10 +116,10 @@ class ReplicaComparator:
         s_etag, d_etag = src.etag or "", dst.etag or ""
         record = self.records.get(relpath)
         if (s_etag and s_etag == d_etag) or (record is not None and record == (s_etag, d_etag)):
-            return Verdict(EQUAL)
+            return _EQUAL
         if is_comparable_pair(s_etag, d_etag):
-            return Verdict(DIFFERS, "content differs")
-        return Verdict(DIFFERS, "ETags not comparable")
+            return _CONTENT_DIFFERS
+        return _NOT_COMPARABLE
 
     def record(self, relpath: str, src: Entry, dst: Entry) -> t.Optional[ReplicaRecord]:
         """The pair of ETags now known to name the same content (``None`` when

@@ -43,8 +43,13 @@ def march(*listings: t.Mapping[str, T], only: t.Optional[t.AbstractSet[str]] = N
         names.update(listing)
     if only is not None:
         names &= only
+    if len(listings) == 2:  # the one-way case, once per path of every run: no inner generator
+        get_a, get_b = listings[0].get, listings[1].get
+        for relpath in sorted(names):
+            yield Row(relpath, (get_a(relpath), get_b(relpath)))
+        return
     for relpath in sorted(names):
-        yield Row(relpath, tuple(listing.get(relpath) for listing in listings))
+        yield Row(relpath, tuple([listing.get(relpath) for listing in listings]))
 
 
 __all__ = ["Row", "march"]
