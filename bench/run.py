@@ -93,7 +93,12 @@ class Bench:
     def measure(self, tool: str, scenario: str, job: tools.Job, server: t.Any, check: t.Callable[[], list[str]],
                 meta: dict[str, t.Any]) -> dict[str, t.Any]:
         res = run_job(job, self.tool_log, server.window(), server)
-        problems = check()
+        try:
+            problems = check()
+        except Exception as e:  # pylint: disable=broad-exception-caught
+            # the server failed while the result was read back (rclone serve s3 sometimes answers 500 for a
+            # key whose concurrent PUT it lost): this run cannot be verified, so it counts as not correct
+            problems = [f"verification failed: {type(e).__name__}: {e}"]
         if res["rc"] != 0:
             problems.insert(0, f"exit status {res['rc']}")
         res.update(meta, tool=tool, scenario=scenario, correct=not problems, problems=summarize(problems))

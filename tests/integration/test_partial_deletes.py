@@ -115,7 +115,7 @@ def _undeletable(directory):
 
 def test_pull_local_deletion_fails_midway(s3, tmp_path):
     slave = tmp_path / 'slave'
-    seed(s3, {'site/keep.txt': b'kept', 'site/made/': b''})  # a dir/ marker: a mkdir action
+    seed(s3, {'site/keep.txt': b'kept'})
     for name in ('a/1.txt', 'a/2.txt', 'b/1.txt', 'b/2.txt', 'c/1.txt'):
         write(slave, name, name)
     maps = [dict(name='site', s3=s3.bucket + '/site', slave=str(slave))]
@@ -128,7 +128,20 @@ def test_pull_local_deletion_fails_midway(s3, tmp_path):
     assert '2 deletion(s) not run' in m['msg']
     assert sorted(local_files(slave)) == ['b/1.txt', 'b/2.txt', 'c/1.txt', 'keep.txt']
     assert m['dirs_removed'] == 0 and os.path.isdir(slave / 'a')  # no directory removed after a failure
-    assert m['dirs_created'] == 1 and os.path.isdir(slave / 'made')  # directories are still made
+
+
+def test_pull_directory_markers_are_made_after_a_failed_deletion(moto_s3, tmp_path):
+    """moto only (rclone stores a ``dir/`` marker as a plain object ``dir``, see
+    test_safety_odd_content): a failed deletion stops the deletions, not the ``mkdir`` actions."""
+    slave = tmp_path / 'slave'
+    seed(moto_s3, {'site/keep.txt': b'kept', 'site/made/': b''})
+    write(slave, 'b/1.txt', 'b')
+    maps = [dict(name='site', s3=moto_s3.bucket + '/site', slave=str(slave))]
+    with _undeletable(slave / 'b'):
+        result = sync('pull', moto_s3, maps, max_delete='unlimited')
+    m = result['maps'][0]
+    assert (m['status'], m['deleted'], m['failed'], m['dirs_created']) == ('failed', 0, 1, 1)
+    assert os.path.isdir(slave / 'made') and (slave / 'b' / '1.txt').exists()
 
 
 def _replicate(src, dst, *, src_prefix='data', dst_prefix='copy', keys=None, state_dir=None, **opts):
