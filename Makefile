@@ -78,9 +78,12 @@ CLASSIC_TRANSFER_TESTS := tests/integration/test_push_pull.py tests/integration/
 	tests/integration/test_safety_atomic_pull.py tests/integration/test_safety_odd_content.py \
 	tests/integration/test_safety_containment.py
 
+# Each pytest-xdist worker starts its own moto and rclone servers on free ports: workers share no state.
+TEST_WORKERS ?= 2
+
 integration: venv collpath
-	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
-	S32S_TEST_TRANSFER_CLIENT=classic $(BIN)/python -m pytest -q $(CLASSIC_TRANSFER_TESTS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) tests/integration $(PYTEST_ARGS)
+	S32S_TEST_TRANSFER_CLIENT=classic $(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(CLASSIC_TRANSFER_TESTS) $(PYTEST_ARGS)
 
 sanity: venv collpath shellcheck
 	rm -rf $(AC_TMP)

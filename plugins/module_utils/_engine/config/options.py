@@ -80,7 +80,7 @@ def parse_budget(value: t.Any) -> Budget:
 
 @dataclass
 class SyncOptions:
-    """Options of a push or pull run (the module's parameters, validated).
+    """Options of a run of any front door (the module's parameters, validated).
 
     Units: ``mode``/``directory_mode`` are permission bits (int) or ``None``;
     ``concurrency`` is a number of worker threads; ``list_files_max`` a count.

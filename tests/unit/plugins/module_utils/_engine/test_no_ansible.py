@@ -5,6 +5,7 @@ in a fresh interpreter where ``import ansible`` fails (a host may run the
 engine as a plain package, without Ansible)."""
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -59,3 +60,14 @@ def test_the_guard_catches_an_ansible_import(tmp_path):
     proc = subprocess.run([sys.executable, '-c', SCRIPT, str(tmp_path), 'probe.bad'],
                           capture_output=True, text=True, check=False)
     assert proc.returncode != 0 and "No module named 'ansible" in proc.stderr
+
+
+def test_the_engine_runs_as_a_plain_package(tmp_path):
+    """A copy of ``_engine/`` under another name imports on its own (relative imports only):
+    how a host runs it outside Ansible."""
+    shutil.copytree(ENGINE, str(tmp_path / 's32s_engine'), ignore=shutil.ignore_patterns('__pycache__'))
+    modules = [m.replace(PACKAGE, 's32s_engine') for m in engine_modules()]
+    proc = subprocess.run([sys.executable, '-c', SCRIPT, str(tmp_path)] + modules,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(len(modules))
