@@ -14,6 +14,7 @@ module's ``main()`` holds the error boundary and the tail (``_glue_tail.py``).
 from __future__ import annotations
 
 import typing as t
+from dataclasses import dataclass
 
 from ._engine.config.maps import SyncMap, load_maps, parse_maps_json, parse_s3_location
 from ._engine.config.options import SyncOptions, parse_budget, parse_mode
@@ -96,23 +97,24 @@ def build_options(params: t.Mapping[str, t.Any], protected: set[tuple[str, str]]
     )
 
 
+@dataclass
 class MapsJob:
     """A push or pull as the module asked for it.
 
+    :ivar direction: ``push`` or ``pull``.
     :ivar store: the S3 transport (its ``crt`` says which client sends small objects).
     :ivar maps: the selected, validated maps.
     :ivar options: the run options.
     :ivar warnings: warnings of the map files (unknown fields...).
+    :ivar endpoint: the endpoint URL (``''``: AWS).
     """
 
-    def __init__(self, direction: str, store: S3Store, maps: list[SyncMap], options: SyncOptions,
-                 warnings: list[str], endpoint: str) -> None:
-        self.direction = direction
-        self.store = store
-        self.maps = maps
-        self.options = options
-        self.warnings = warnings
-        self.endpoint = endpoint
+    direction: str
+    store: S3Store
+    maps: list[SyncMap]
+    options: SyncOptions
+    warnings: list[str]
+    endpoint: str
 
     @classmethod
     def from_module(cls, module: t.Any, direction: str) -> "MapsJob":

@@ -15,6 +15,7 @@ destination sets none of them.
 from __future__ import annotations
 
 import typing as t
+from dataclasses import dataclass
 
 from ._argspec import DEST_CONNECTION_OPTIONS
 from ._engine.config.ignore import IgnoreRules
@@ -41,18 +42,19 @@ def dest_params(params: t.Mapping[str, t.Any], dest: t.Mapping[str, t.Any]) -> d
     return merged
 
 
+@dataclass
 class ReplicateJob:
-    """A replication as the module asked for it."""
+    """A replication as the module asked for it: the source (store, location,
+    endpoint), the destinations, the ignore rules, the options, and the keys
+    of a targeted run (``None``: a full run)."""
 
-    def __init__(self, src_store: S3Store, src: S3Location, src_endpoint: str, dests: list[Destination],
-                 ignore: IgnoreRules, options: SyncOptions, keys: t.Optional[list[str]]) -> None:
-        self.src_store = src_store
-        self.src = src
-        self.src_endpoint = src_endpoint
-        self.dests = dests
-        self.ignore = ignore
-        self.options = options
-        self.keys = keys
+    src_store: S3Store
+    src: S3Location
+    src_endpoint: str
+    dests: list[Destination]
+    ignore: IgnoreRules
+    options: SyncOptions
+    keys: t.Optional[list[str]]
 
     @classmethod
     def from_module(cls, module: t.Any) -> "ReplicateJob":

@@ -12,8 +12,6 @@ import contextlib
 import os
 import subprocess
 
-import pytest
-
 from safetykit import all_objects, seed
 from syncrun import local_files, sync, write
 

@@ -79,15 +79,8 @@ class Tree:
         """A copy whose containers can be changed without touching this tree
         (the entries themselves are shared: they are never changed)."""
         other = Tree()
-        other.entries = dict(self.entries)
-        other.dirs = set(self.dirs)
-        other.skipped = list(self.skipped)
-        other.rejected = list(self.rejected)
-        other.errors = list(self.errors)
-        other.ignored = self.ignored
-        other.temp_files = list(self.temp_files)
-        other.ignored_in = set(self.ignored_in)
-        other.markers = set(self.markers)
+        for name, value in vars(self).items():
+            setattr(other, name, value.copy() if isinstance(value, (dict, list, set)) else value)
         return other
 
     def holding_unlisted(self) -> set[str]:
