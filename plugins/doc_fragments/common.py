@@ -80,6 +80,11 @@ options:
       - Read and write the manifest in O(state_dir). When V(false), unchanged files are compared by hashing.
     type: bool
     default: true
+"""
+
+    #: Connection settings of every s32s.sync module (with amazon.aws.common.modules).
+    CONNECTION = r"""
+options:
   addressing_style:
     description:
       - S3 addressing style of the client. Many S3-compatible stores need V(path).

@@ -104,6 +104,24 @@ def replicate_argument_spec() -> dict[str, t.Any]:
 
 
 #: ``AnsibleAWSModule`` keyword arguments of ``s32s_push`` and ``s32s_pull``.
+def sync_argument_spec() -> dict[str, t.Any]:
+    """Options of ``s32s_sync``."""
+    spec = common_argument_spec()
+    for name in ("maps_s3_path", "maps_file", "maps", "files", "names", "allow_empty_source", "use_manifest",
+                 "transfer_processes", "preferred_transfer_client"):
+        del spec[name]
+    spec["s3"]["required"] = True
+    spec.update(
+        path=dict(type="path", required=True),
+        conflict=dict(type="str", default="keep_both", choices=["keep_both", "newer", "local", "remote", "fail"]),
+        readonly=dict(type="bool", default=False),
+        trash=dict(type="bool", default=True),
+        lock_timeout=dict(type="float", default=60.0),
+        replica=dict(type="str"),
+    )
+    return spec
+
+
 MODULE_KWARGS: dict[str, t.Any] = dict(
     supports_check_mode=True,
     mutually_exclusive=[["maps_s3_path", "maps_file", "maps", "s3"]],
@@ -111,4 +129,4 @@ MODULE_KWARGS: dict[str, t.Any] = dict(
 )
 
 __all__ = ["common_argument_spec", "push_argument_spec", "pull_argument_spec", "replicate_argument_spec",
-           "DEST_CONNECTION_OPTIONS", "MODULE_KWARGS"]
+           "sync_argument_spec", "DEST_CONNECTION_OPTIONS", "MODULE_KWARGS"]

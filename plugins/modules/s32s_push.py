@@ -37,6 +37,7 @@ options:
 extends_documentation_fragment:
   - s32s.sync.maps
   - s32s.sync.common
+  - s32s.sync.common.connection
   - s32s.sync.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -98,6 +98,7 @@ options:
     default: false
 extends_documentation_fragment:
   - s32s.sync.common
+  - s32s.sync.common.connection
   - s32s.sync.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules

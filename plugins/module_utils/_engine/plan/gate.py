@@ -36,6 +36,7 @@ from ..errors import SafetyError
 from ..paths import LocalRoot, is_within, key_for, local_path, unsafe_reason
 from ..sides.tree import Tree
 from .plan import Plan
+from .threeway import LOCAL, REMOTE
 
 Address = t.Union[S3Location, LocalRoot]
 
@@ -138,4 +139,66 @@ def check_plan(plan: Plan, scope: Scope, src: Tree, dst: Tree, options: SyncOpti
                           f"max_delete={options.max_delete} (limit {limit}); nothing was changed", **details)
 
 
-__all__ = ["Scope", "Address", "check_plan"]
+def check_sync_plan(plan: t.Any, local_scope: Scope, remote_scope: Scope, local: Tree, remote: Tree,
+                    options: SyncOptions, *, local_missing: bool = False) -> None:
+    """Refuse a two-way plan (``threeway.SyncPlan``) unless every promise holds on both sides.
+
+    Per side: every action's path is safe and inside the side's scope
+    (promises 1, 2); the side's deletions fit ``max_delete`` of the side's
+    listed count (promise 3; a rename is not a deletion); a bare bucket loses
+    no key without ``allow_bare_bucket``. Deletions caused by the other side
+    are refused when that side is missing, empty or unreadable while the base
+    is not empty (promise 4: an unmounted folder never empties the bucket, an
+    emptied prefix never empties the folder). When a side is missing, nothing
+    at all is written (a mount point is not written into).
+
+    :param local_scope: scope of the local root; :param remote_scope: of the S3 prefix.
+    :param local_missing: the local root does not exist.
+    :raises SafetyError: naming the side, the rule and the numbers; ``details``
+        holds ``would_delete`` (both sides together).
+    """
+    for action in plan.actions:
+        scope = local_scope if action.side == LOCAL else remote_scope
+        for relpath in (action.relpath, action.to) if action.to else (action.relpath,):
+            reason = unsafe_reason(relpath)
+            if reason:
+                raise SafetyError(f"{scope.label}: refusing to {action.kind} unsafe path {relpath!r} ({reason})")
+            outside = _outside(scope, relpath)
+            if outside:
+                raise SafetyError(f"{scope.label}: {outside}")
+    deleting = {LOCAL: len(plan.deletes(LOCAL)), REMOTE: len(plan.deletes(REMOTE))}
+    details = {"would_delete": deleting[LOCAL] + deleting[REMOTE]}
+    if local_missing and plan.base_size:
+        raise SafetyError(f"{local_scope.label}: the local directory {local_scope.target.path} is missing "
+                          f"while the last sync had {plan.base_size} path(s); is it unmounted? Nothing was "
+                          f"changed (remove this replica's base in state_dir to start again)", **details)
+    sides = ((LOCAL, local_scope, local, remote, "local directory", "the bucket"),
+             (REMOTE, remote_scope, remote, local, "S3 prefix", "the local directory"))
+    for side, scope, own, other, what, other_what in sides:
+        count = deleting[side]
+        if not count:
+            continue
+        for action in plan.deletes(side):
+            if scope.ignore.matches(action.relpath):
+                raise SafetyError(f"{scope.label}: refusing to delete ignored path {action.relpath!r}", **details)
+        if not other.entries and plan.base_size:
+            raise SafetyError(f"{scope.label}: {other_what} is empty while the last sync had {plan.base_size} "
+                              f"path(s); refusing {count} deletion(s) in the {what} (nothing was changed)",
+                              **details)
+        if other.errors:
+            first = other.errors[0]
+            raise SafetyError(f"{scope.label}: {other_what} could not be read completely ({len(other.errors)} "
+                              f"error(s), first {first[0]!r}: {first[1]}); refusing {count} deletion(s) in the "
+                              f"{what}", **details)
+        location = scope.location
+        if side == REMOTE and location is not None and not location.prefix and not options.allow_bare_bucket:
+            raise SafetyError(f"{scope.label}: s3 '{location.bucket}' is a bare bucket; {count} deletion(s) at "
+                              f"the bucket root need allow_bare_bucket=true (nothing was changed)", **details)
+        limit = options.max_delete.limit(len(own.entries))
+        if limit is not None and count > limit:
+            raise SafetyError(f"{scope.label}: {count} deletion(s) of {len(own.entries)} file(s) in the {what} "
+                              f"exceed max_delete={options.max_delete} (limit {limit}); nothing was changed",
+                              **details)
+
+
+__all__ = ["Scope", "Address", "check_plan", "check_sync_plan"]

@@ -16,6 +16,7 @@ removes directories. No write or delete goes through a symlinked directory
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import typing as t
 
@@ -319,6 +320,58 @@ class LocalSide:
             except OSError:
                 pass  # not empty after all (written meanwhile): kept
         return removed
+
+    # -- two-way sync: moving, and keeping what is replaced --------------------
+    def _no_symlink_on_the_way(self, relpath: str, doing: str) -> None:
+        bad = symlinked_parent(self.real_root, relpath)
+        if bad:
+            raise OSError(f"refusing to {doing} through {bad!r}: it is a symlink or not a directory")
+
+    def move(self, relpath: str, to: str) -> Entry:
+        """Rename the file ``relpath`` to ``to`` (made with its parents), never
+        replacing anything at ``to`` (a link, then an unlink of the old name).
+
+        :returns: the entry of ``to`` (same inode, size and mtime).
+        :raises OSError: ``to`` exists, ``relpath`` is not a regular file, or a
+            symlinked parent is in the way of either.
+        """
+        self._no_symlink_on_the_way(relpath, "move")
+        self._parent_ready(to)
+        old, new = self.path(relpath), self.path(to)
+        if not stat.S_ISREG(os.lstat(old).st_mode):
+            raise OSError(f"{relpath!r} is not a regular file")
+        try:
+            os.link(old, new)
+        except FileExistsError:
+            raise OSError(f"{to!r} exists already") from None
+        except OSError:  # no hard links here: copy, then remove the old name
+            if os.path.lexists(new):
+                raise OSError(f"{to!r} exists already") from None
+            shutil.copy2(old, new)
+        os.unlink(old)
+        return self.stat_entry(to)
+
+    def keep_copy(self, relpath: str, to: str) -> None:
+        """Keep the current bytes of ``relpath`` at ``to`` (a trash path) before
+        they are replaced: a hard link (the replacement is a new inode, so the
+        link keeps the old bytes), else a copy. A missing ``relpath`` is no error.
+
+        :raises OSError: the copy cannot be made (nothing was replaced yet).
+        """
+        self._no_symlink_on_the_way(relpath, "keep a copy")
+        old = self.path(relpath)
+        try:
+            st = os.lstat(old)
+        except FileNotFoundError:
+            return
+        if not stat.S_ISREG(st.st_mode):
+            return  # a symlink: what it points to is not ours to keep, and is not replaced
+        self._parent_ready(to)
+        new = self.path(to)
+        try:
+            os.link(old, new)
+        except OSError:
+            shutil.copy2(old, new)
 
     def make_dir(self, relpath: str) -> None:
         """Create the directory ``relpath`` and its parents (``directory_mode``).

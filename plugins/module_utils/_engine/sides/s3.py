@@ -128,6 +128,16 @@ class S3Side:
         return stream_copy(src.store.client, src.location.bucket, src.key(relpath), self.store.client,
                            self.location.bucket, self.key(relpath), entry.size, entry.etag or "")
 
+    def copy_within(self, relpath: str, to: str, size: int) -> str:
+        """Copy the object of ``relpath`` to ``to`` under the same prefix, server-side
+        (a rename's first half, or the trash copy of content about to be replaced).
+
+        :returns: the normalised ETag of the copy.
+        :raises StoreError: a request failed.
+        """
+        bucket = self.location.bucket
+        return server_side_copy(self.store.client, bucket, self.key(relpath), bucket, self.key(to), size)
+
     def delete_many(self, relpaths: t.Sequence[str]) -> DeleteOutcome:
         """Delete ``relpaths`` in order (DeleteObjects, 1,000 keys a request), stopping
         after the first batch with a failure. Never raises for S3 errors."""

@@ -40,8 +40,10 @@ DEFAULT_STATE_DIR = "~/.cache/s32s.sync"
 LOCAL_S3 = "local-s3"
 #: Two S3 prefixes (replicate).
 S3_S3 = "s3-s3"
+#: The base of a two-way sync of a local directory and an S3 prefix (``base.py``).
+LOCAL_S3_SYNC = "local-s3-sync"
 #: The record type of each kind.
-RECORD_TYPES: dict[str, t.Any] = {LOCAL_S3: Record, S3_S3: ReplicaRecord}
+RECORD_TYPES: dict[str, t.Any] = {LOCAL_S3: Record, S3_S3: ReplicaRecord, LOCAL_S3_SYNC: Record}
 
 
 class State(t.NamedTuple):
@@ -81,7 +83,7 @@ def load(path: str, kind: str) -> State:
             return EMPTY
         fields = list(data["fields"])
         columns = [fields.index(name) for name in record_type._fields]
-        if kind == LOCAL_S3:
+        if record_type is Record:
             a, b, c, d, e = columns  # the hot path: one call per record, no generator
             records = {rel: Record(int(r[a]), int(r[b]), int(r[c]), int(r[d]), str(r[e]))
                        for rel, r in data["records"].items()}
@@ -97,7 +99,7 @@ def load(path: str, kind: str) -> State:
 
 
 #: A sample record per kind, whose field types cast what is read.
-_DEFAULTS: dict[str, tuple[t.Any, ...]] = {LOCAL_S3: (0, 0, 0, 0, ""), S3_S3: ("", "")}
+_DEFAULTS: dict[str, tuple[t.Any, ...]] = {LOCAL_S3: (0, 0, 0, 0, ""), S3_S3: ("", ""), LOCAL_S3_SYNC: (0, 0, 0, 0, "")}
 
 
 def save(path: str, kind: str, records: t.Mapping[str, t.Sequence[t.Any]], about: t.Mapping[str, str],
@@ -127,4 +129,4 @@ def save(path: str, kind: str, records: t.Mapping[str, t.Sequence[t.Any]], about
 
 
 __all__ = ["manifest_path", "local_identity", "load", "save", "State", "EMPTY", "DEFAULT_STATE_DIR", "VERSION",
-           "LOCAL_S3", "S3_S3"]
+           "LOCAL_S3", "S3_S3", "LOCAL_S3_SYNC"]

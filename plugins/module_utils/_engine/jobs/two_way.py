@@ -1,0 +1,226 @@
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The two-way job: one local directory <-> one S3 prefix, against this replica's base.
+
+**PRIVATE**: this module is internal to the s32s.sync collection.
+
+sides -> listings (one ListObjectsV2 per 1,000 keys, no HEAD) -> base ->
+three-way plan (``plan/threeway.py``), with content checks for same-size
+changes -> gate (``plan/gate.check_sync_plan``) -> host lock -> apply
+(``two_way_apply.py``) -> base. Check mode stops after the gate and writes
+nothing, not even a lock.
+
+The names this product keeps under the root and ``prefix/`` (the trash
+``.s32s-trash/``, the lock ``.s32s-sync/``) are never synced (:data:`RESERVED`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import fcntl
+import os
+import time
+import typing as t
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from ..config.ignore import IgnoreRules
+from ..config.options import SyncOptions
+from ..errors import S32SError
+from ..plan.gate import Scope, check_sync_plan
+from ..plan.threeway import KEEP_BOTH, SyncPlan, make_sync_plan
+from ..sides.etag import local_matches_etag
+from ..sides.local import LocalSide
+from ..sides.s3 import S3Side
+from ..sides.tree import Tree
+from ..state import manifest as _manifest
+from ..state.base import SYNC, Base
+from ..state.records import Record
+from .pools import ThreadPool
+from .two_way_apply import TRASH, SyncApplied, SyncApplier
+
+#: Top-level names under the root and ``prefix/`` that belong to this product.
+RESERVED = (TRASH, ".s32s-sync")
+
+
+class LockTimeout(S32SError):
+    """Another run of the same replica holds the host lock."""
+
+
+@dataclass
+class SyncJob:
+    """One two-way sync as asked.
+
+    :ivar local: the local side (its root may be missing: a first sync creates it).
+    :ivar remote: the S3 side.
+    :ivar ignore: the user's ignore rules (the reserved names are added).
+    :ivar options: ``max_delete``, ``allow_bare_bucket``, ``concurrency``, ``state_dir``.
+    :ivar conflict: the policy (``threeway.CONFLICT_POLICIES``).
+    :ivar delete: propagate deletions.
+    :ivar readonly: never write the bucket.
+    :ivar trash: keep what is replaced or deleted.
+    :ivar replica: this replica's name (conflict copies, the trash folder).
+    :ivar lock_timeout: seconds to wait for another run of this replica.
+    :ivar label: how messages name the job.
+    """
+
+    local: LocalSide
+    remote: S3Side
+    ignore: IgnoreRules
+    options: SyncOptions
+    conflict: str = KEEP_BOTH
+    delete: bool = True
+    readonly: bool = False
+    trash: bool = True
+    replica: str = "replica"
+    lock_timeout: float = 60.0
+    label: str = "sync"
+    about: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def base_path(self) -> str:
+        """The base file of this replica (its identity: endpoint, bucket, prefix, local root)."""
+        loc = self.remote.location
+        identity = _manifest.local_identity(self.remote.endpoint, loc.bucket, loc.prefix, self.local.root)
+        return _manifest.manifest_path(self.options.state_dir or _manifest.DEFAULT_STATE_DIR, SYNC, identity)
+
+
+class SyncRun:
+    """The life of one job: listings, plan, what was applied, warnings."""
+
+    def __init__(self, job: SyncJob) -> None:
+        self.job = job
+        self.local = Tree()
+        self.remote = Tree()
+        self.base: dict[str, Record] = {}
+        self.plan = SyncPlan()
+        self.applied: t.Optional[SyncApplied] = None
+        self.warnings: list[str] = []
+        self.stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        self.local_missing = False
+
+
+def _listing_rules(ignore: IgnoreRules) -> IgnoreRules:
+    return IgnoreRules(list(ignore.rules) + list(RESERVED), "ignore")
+
+
+def _check_contents(job: SyncJob, local: Tree, pairs: t.Sequence[tuple[str, str]]) -> dict[tuple[str, str], bool]:
+    """Hash the local files of ``pairs`` against the ETags; an unreadable file
+    becomes an error of ``local`` (its path is then held)."""
+    def check(pair: tuple[str, str]) -> tuple[tuple[str, str], t.Optional[bool], str]:
+        relpath, etag = pair
+        try:
+            return pair, local_matches_etag(job.local.path(relpath), local.entries[relpath].size, etag), ""
+        except OSError as e:
+            return pair, None, f"cannot read: {e.strerror}"
+
+    checked: dict[tuple[str, str], bool] = {}
+    with ThreadPoolExecutor(max_workers=job.options.concurrency) as pool:
+        for pair, same, err in pool.map(check, pairs):
+            if same is None:
+                local.errors.append((pair[0], err))
+                local.entries.pop(pair[0], None)
+            else:
+                checked[pair] = same
+    return checked
+
+
+def plan_sync(run: SyncRun) -> None:
+    """List both sides, load the base, plan (with content checks) and gate.
+
+    :raises S32SError: a side cannot be listed, or the gate refuses (nothing was changed).
+    """
+    job = run.job
+    rules = _listing_rules(job.ignore)
+    run.local_missing = not os.path.isdir(job.local.root)
+    run.local = job.local.list_all(rules)
+    run.remote = job.remote.list_all(rules)
+    run.base = Base(job.base_path).load()
+    kw = dict(conflict=job.conflict, delete=job.delete, readonly=job.readonly, replica=job.replica,
+              stamp=run.stamp, held=job.ignore.matches)
+    run.plan = make_sync_plan(run.local, run.remote, run.base, **kw)
+    checked: dict[tuple[str, str], bool] = {}
+    while run.plan.verify:
+        checked.update(_check_contents(job, run.local, run.plan.verify))
+        run.plan = make_sync_plan(run.local, run.remote, run.base, checked=checked, **kw)
+    local_scope = Scope.of(f"{job.label} (local)", job.local.address, job.ignore)
+    remote_scope = Scope.of(f"{job.label} (remote)", job.remote.address, job.ignore)
+    check_sync_plan(run.plan, local_scope, remote_scope, run.local, run.remote, job.options,
+                    local_missing=run.local_missing)
+
+
+class HostLock:
+    """An exclusive ``flock`` on ``<base>.lock``: one run of a replica at a time on this host.
+
+    :raises LockTimeout: (entering) still held by another run after ``timeout`` seconds.
+    """
+
+    def __init__(self, path: str, timeout: float, label: str) -> None:
+        self.path, self.timeout, self.label = path, timeout, label
+        self.fd = -1
+
+    def __enter__(self) -> "HostLock":
+        os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(self.fd)
+                    raise LockTimeout(f"{self.label}: another run of this replica holds {self.path} for more than "
+                                      f"lock_timeout={self.timeout:g} s; nothing was changed") from None
+                time.sleep(0.05)
+
+    def __exit__(self, *_exc: t.Any) -> None:
+        os.close(self.fd)
+
+
+def run_sync(job: SyncJob, *, check_mode: bool) -> SyncRun:
+    """Plan, and unless ``check_mode`` apply, one two-way sync.
+
+    The host lock is taken before listing (so that two runs of one replica
+    never plan from the same state) and held until the base is written.
+
+    :raises S32SError: refused before any change (listing, gate, lock).
+    """
+    run = SyncRun(job)
+    if check_mode:
+        plan_sync(run)
+        return run
+    job.local.prepare_writes()
+    with HostLock(job.base_path + ".lock", job.lock_timeout, job.label):
+        plan_sync(run)
+        base = Base(job.base_path)
+        records = dict(run.base)
+
+        def agree(relpath: str, record: t.Optional[Record]) -> None:
+            base.note(relpath, record)
+            if record is None:
+                records.pop(relpath, None)
+            else:
+                records[relpath] = record
+
+        for relpath, record in run.plan.records.items():
+            agree(relpath, record)
+        for relpath in run.plan.dropped:
+            agree(relpath, None)
+        if run.plan.actions:
+            folder = f"{run.stamp}-{job.replica}" if job.trash else ""
+            applier = SyncApplier(job.local, job.remote, run.local, run.remote, agree, folder,
+                                  ThreadPool(job.options.concurrency))
+            run.applied = applier.apply(run.plan)
+        if (run.plan.actions or run.plan.records or run.plan.dropped or not os.path.exists(base.path)
+                or os.path.exists(base.journal_path)):
+            try:
+                base.commit(records, job.about, len(run.remote.entries))
+            except OSError as e:
+                run.warnings.append(f"{job.label}: could not save the base: {e.strerror}; its journal is kept")
+        base.close()
+    return run
+
+
+__all__ = ["SyncJob", "SyncRun", "run_sync", "plan_sync", "RESERVED", "LockTimeout", "HostLock"]

@@ -1,0 +1,275 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: s32s_sync
+short_description: Two-way sync of a local directory and an S3 prefix that never loses an edit
+version_added: 0.2.0
+description:
+  - Keeps the directory O(path) and the S3 location O(s3) in step in both directions, for several replicas
+    (hosts) sharing one prefix. The prefix is the hub; each replica keeps its own I(base), what it last agreed
+    with the bucket, in O(state_dir) on its host. Nothing shared and mutable is kept in the bucket.
+  - "Each path is compared three ways: the local file, the object and the base. Changed on one side only: the
+    change is copied to the other side. Changed on both sides to the same bytes: nothing to copy. Changed on
+    both sides differently: a conflict, settled by O(conflict). An edit always beats a deletion. Deleted on both
+    sides: forgotten."
+  - Without a base (the first run, a new host, a lost O(state_dir)) the sync is a union: nothing is deleted,
+    and differing content at the same path is a conflict, never an overwrite.
+  - A local file whose modification time changed but whose bytes did not (C(touch), a restore from backup) is
+    not an edit. A local rename (same inode, size and modification time) becomes a server-side copy and a
+    delete of the old key; a remote rename (same ETag) becomes a local rename. Renames are not counted as
+    deletions.
+  - With O(trash=true) (the default) every content this module replaces or deletes, on either side, is kept:
+    locally under C(<path>/.s32s-trash/<UTC time>-<replica>/), on S3 under C(<prefix>/.s32s-trash/<UTC time>-<replica>/),
+    byte for byte, at the same relative path. Conflict copies are never deleted by this module.
+  - The names C(.s32s-trash) and C(.s32s-sync) at the top of O(path) and of the prefix belong to this module
+    and are never synced. Symlinks under O(path) are never followed nor replaced; they are reported as skipped.
+  - Before the first change the whole plan goes through the safety gate, per side; every path stays inside
+    O(path) and C(prefix/); the deletions of each side fit O(max_delete) of that side's file count; when one
+    side is empty, missing or unreadable while the base is not, no deletion is made on the other side (an
+    unmounted folder never empties the bucket, an emptied prefix never empties the folder); a missing O(path)
+    with a base changes nothing at all.
+  - Two runs of the same replica on one host never overlap; the second waits up to O(lock_timeout).
+author:
+  - s32s.sync developers (@s32s)
+options:
+  path:
+    description:
+      - The local directory, an absolute path. Created on the first sync when it does not exist.
+    type: path
+    required: true
+  s3:
+    description:
+      - The S3 location, C(s3://bucket/prefix) or C(bucket/prefix). Keys are listed under C(prefix/).
+    type: str
+    required: true
+  ignore:
+    description:
+      - S32S ignore rules, as for M(s32s.sync.s32s_push), matched against the path relative to O(path) and to
+        C(prefix/). Ignored paths are never read, transferred or deleted, on either side. A path that becomes
+        ignored is left alone on both sides.
+    type: raw
+  conflict:
+    description:
+      - What to do with a path changed differently on both sides since the last sync (or, on the first sync,
+        present on both sides with different content).
+      - V(keep_both) keeps both contents on both sides; the remote content keeps the path, the local content gets
+        a name that keeps the stem and the extension and says where it came from
+        (C(report.conflict-web2-20261202T101500Z.pdf)), and is uploaded.
+      - V(newer) keeps the content with the later modification time (local mtime against the object's
+        LastModified) and moves the other to the trash; on a tie, V(keep_both).
+      - V(local) or V(remote) keep that side's content and move the other to the trash.
+      - V(fail) leaves the path untouched on both sides, syncs everything else, and fails the task naming it.
+    type: str
+    default: keep_both
+    choices: [keep_both, newer, local, remote, fail]
+  delete:
+    description:
+      - Propagate deletions. A deletion is propagated only for a path that was in the last sync and is unchanged
+        on the other side. When V(false), a path deleted on one side is copied back from the other (the union).
+    type: bool
+    default: true
+  max_delete:
+    description:
+      - The deletion budget of each side in one run, checked on the whole plan before the first change.
+        A count (V(10)), a percentage of that side's files rounded up (V(25%)), or V(unlimited) (or V(-1)).
+        Renames do not count.
+    type: str
+    default: "50%"
+  allow_bare_bucket:
+    description:
+      - Allow deletions in the bucket when O(s3) is a bare bucket without a prefix.
+    type: bool
+    default: false
+  readonly:
+    description:
+      - Never write the bucket (no PUT, POST, COPY or DELETE). Remote changes still arrive; local changes are
+        kept and reported as C(pending).
+    type: bool
+    default: false
+  trash:
+    description:
+      - Keep every content this module replaces or deletes (see the description). When V(false), replaced and
+        deleted contents are gone; conflict copies are still made.
+      - Nothing is removed from the trash by this module; remove old C(.s32s-trash/) folders yourself, or with an
+        S3 lifecycle rule on the C(prefix/.s32s-trash/) prefix.
+    type: bool
+    default: true
+  replica:
+    description:
+      - This replica's name in conflict copies and trash folders. Default the host's short name.
+    type: str
+  lock_timeout:
+    description:
+      - Seconds to wait for another run of the same replica (same O(path), O(s3) and endpoint) on this host
+        before failing without a change.
+    type: float
+    default: 60
+  concurrency:
+    description:
+      - Number of files transferred at the same time (worker threads).
+    type: int
+    default: 8
+  list_files:
+    description:
+      - Return the relative paths uploaded, downloaded, deleted and renamed (at most 1000 per list).
+    type: bool
+    default: false
+  state_dir:
+    description:
+      - Directory on the managed host where the base of each replica is kept (one per O(path), O(s3) and
+        endpoint), with a journal of the actions of a run that did not finish. A run that is stopped half way
+        leaves a base the next run converges from. Losing it makes the next run a first sync (a union).
+    type: path
+    default: ~/.cache/s32s.sync
+extends_documentation_fragment:
+  - s32s.sync.common.connection
+  - s32s.sync.attributes
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+notes:
+  - Needs boto3 and botocore 1.36 or later on the host that runs it (for the checksum settings).
+  - The first sync of a large tree hashes every file present on both sides with the same size, once.
+seealso:
+  - module: s32s.sync.s32s_push
+  - module: s32s.sync.s32s_pull
+"""
+
+EXAMPLES = r"""
+- name: Share a directory between hosts through a bucket prefix
+  s32s.sync.s32s_sync:
+    path: /srv/shared
+    s3: s3://example-bucket/shared
+    ignore: ["*.tmp", "*/.cache"]
+  register: shared
+
+- name: Show what a sync would do, on both sides
+  s32s.sync.s32s_sync:
+    path: /srv/shared
+    s3: s3://example-bucket/shared
+  check_mode: true
+  diff: true
+
+- name: Receive changes without ever writing the bucket
+  s32s.sync.s32s_sync:
+    path: /srv/mirror
+    s3: s3://example-bucket/shared
+    readonly: true
+"""
+
+RETURN = r"""
+changed:
+  description: Whether anything was (or, in check mode, would be) written on either side.
+  returned: always
+  type: bool
+changed_local:
+  description: Whether anything was (or would be) written in O(path). The role C(s32s.sync.share) notifies its
+    handler topic on this.
+  returned: always
+  type: bool
+status:
+  description: V(ok), V(failed) (some actions failed) or V(conflict) (conflicts left untouched by V(conflict=fail)).
+  returned: always
+  type: str
+uploaded:
+  description: Files uploaded (new, changed, conflict copies).
+  returned: always
+  type: int
+downloaded:
+  description: Files downloaded.
+  returned: always
+  type: int
+deleted_local:
+  description: Local files deleted (into the trash when O(trash=true)).
+  returned: always
+  type: int
+deleted_remote:
+  description: Objects deleted (copied into the trash first when O(trash=true)).
+  returned: always
+  type: int
+renamed_local:
+  description: Local files renamed because their object was renamed.
+  returned: always
+  type: int
+renamed_remote:
+  description: Objects renamed (server-side copy, then delete) because their local file was renamed.
+  returned: always
+  type: int
+trashed:
+  description: Contents kept in the trash, on both sides.
+  returned: always
+  type: int
+unchanged:
+  description: Paths in sync.
+  returned: always
+  type: int
+pending:
+  description: Local changes not uploaded because of O(readonly).
+  returned: always
+  type: int
+restored:
+  description: Paths deleted on one side and copied back because O(delete=false).
+  returned: always
+  type: int
+held:
+  description: Paths left alone because they are ignored now or a side could not read them; their base is kept.
+  returned: always
+  type: int
+failed:
+  description: Paths that failed (unreadable, or an action failed).
+  returned: always
+  type: int
+conflicts:
+  description: One item per conflicting path, with C(path) and C(kept) (what ended where).
+  returned: always
+  type: list
+  elements: dict
+errors:
+  description: C(path) and C(error) of each failure (at most 1000).
+  returned: always
+  type: list
+  elements: dict
+first_sync:
+  description: This replica had no base (a union; nothing was deleted).
+  returned: always
+  type: bool
+files:
+  description: The relative paths per count (C(uploaded), C(downloaded), C(deleted_local), C(deleted_remote),
+    C(renamed_local), C(renamed_remote)).
+  returned: when O(list_files=true)
+  type: dict
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.s32s.sync.plugins.module_utils._argspec import sync_argument_spec
+from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import S32SError
+from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.two_way import run_sync
+from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.two_way_report import to_result
+from ansible_collections.s32s.sync.plugins.module_utils._glue_sync import sync_job
+from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import MAX_WARNINGS
+
+
+def main() -> None:
+    """Entry point of s32s_sync."""
+    module = AnsibleAWSModule(argument_spec=sync_argument_spec(), supports_check_mode=True)
+    try:
+        job = sync_job(module)
+        run = run_sync(job, check_mode=module.check_mode)
+    except S32SError as e:
+        module.fail_json(msg=e.msg, changed=False, **e.details)
+    result = to_result(run, check_mode=module.check_mode, diff=module._diff, list_files=job.options.list_files)
+    for warning in result.pop("warnings")[:MAX_WARNINGS]:
+        module.warn(warning)
+    if result["status"] != "ok":
+        module.fail_json(**result)
+    result.pop("msg")
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

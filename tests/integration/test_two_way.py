@@ -1,0 +1,292 @@
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Two-way sync (s32s_sync's engine) on both servers: replicas, conflicts, trash, gate, crash, readonly.
+
+A *replica* is a local directory with its own state directory; two replicas
+of one prefix stand for two hosts.
+"""
+
+import os
+import threading
+
+import pytest
+
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.ignore import IgnoreRules
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.maps import parse_s3_location
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.options import (
+    FOLLOW_NEVER, SyncOptions, parse_budget)
+from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import S32SError, SafetyError
+from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.two_way import SyncJob, run_sync
+from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.two_way_report import to_result
+from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.local import LocalSide
+from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.s3 import S3Side
+
+from syncrun import bucket_objects, local_files, make_store, put, write
+
+MUTATING = ('PUT', 'POST', 'DELETE')
+TRASH = '.s32s-trash'
+
+
+class Replica:
+    """One host's side of the share: ``root`` and its own ``state``."""
+
+    def __init__(self, s3, tmp_path, name, prefix='share'):
+        self.s3, self.name, self.prefix = s3, name, prefix
+        self.root = str(tmp_path / name / 'files')
+        self.state = str(tmp_path / name / 'state')
+
+    def job(self, *, ignore=None, max_delete='50%', client=None, **kw):
+        opts = SyncOptions(max_delete=parse_budget(max_delete), follow_symlinks=FOLLOW_NEVER, state_dir=self.state,
+                           concurrency=4)
+        store = make_store(client or self.s3.client(), transfer_client='classic' if client is not None else None)
+        return SyncJob(local=LocalSide(self.root, follow_symlinks=FOLLOW_NEVER, must_exist=False),
+                       remote=S3Side(store, parse_s3_location(f'{self.s3.bucket}/{self.prefix}'),
+                                     self.s3.endpoint_url),
+                       ignore=IgnoreRules(ignore), options=opts, replica=self.name, label=f'sync {self.name}', **kw)
+
+    def sync(self, check_mode=False, **kw):
+        run = run_sync(self.job(**kw), check_mode=check_mode)
+        return to_result(run, check_mode=check_mode, diff=True, list_files=True)
+
+    def files(self):
+        """relpath -> bytes, without the trash."""
+        return {p: v for p, v in local_files(self.root).items() if not p.startswith(TRASH + '/')}
+
+    def trash(self):
+        return {p.split('/', 2)[2]: v for p, v in local_files(self.root).items() if p.startswith(TRASH + '/')}
+
+
+def remote(s3, prefix='share'):
+    return {k[len(prefix) + 1:]: v for k, v in bucket_objects(s3, prefix + '/').items()
+            if not k[len(prefix) + 1:].startswith(TRASH + '/')}
+
+
+def remote_trash(s3, prefix='share'):
+    return {k.split('/', 3)[3]: v for k, v in bucket_objects(s3, f'{prefix}/{TRASH}/').items()}
+
+
+def test_two_replicas_converge_and_a_second_run_lists_only(s3, tmp_path):
+    a, b = Replica(s3, tmp_path, 'web1'), Replica(s3, tmp_path, 'web2')
+    write(a.root, 'site/index.html', '<h1>a</h1>')
+    write(a.root, 'notes.txt', 'from a')
+    write(b.root, 'data/b.csv', '1,2')
+    first_a = a.sync()
+    assert first_a['uploaded'] == 2 and first_a['first_sync']
+    first_b = b.sync()
+    assert first_b['uploaded'] == 1 and first_b['downloaded'] == 2
+    a.sync()
+    expected = {'site/index.html': b'<h1>a</h1>', 'notes.txt': b'from a', 'data/b.csv': b'1,2'}
+    assert a.files() == b.files() == remote(s3) == expected
+    with s3.requests() as log:
+        again = b.sync()
+    assert again['changed'] is False and again['unchanged'] == 3
+    assert log.ops() == {'ListObjectsV2': 1}
+
+
+def test_edits_deletes_and_renames_travel_both_ways_with_trash(s3, tmp_path):
+    a, b = Replica(s3, tmp_path, 'web1'), Replica(s3, tmp_path, 'web2')
+    for i in range(4):
+        write(a.root, f'f{i}.txt', f'v1 {i}')
+    a.sync()
+    b.sync()
+    write(a.root, 'f0.txt', 'v2 edited on a')             # edit on a
+    os.unlink(os.path.join(b.root, 'f1.txt'))              # delete on b
+    os.rename(os.path.join(a.root, 'f2.txt'), os.path.join(a.root, 'moved.txt'))  # rename on a
+    a.sync()
+    with s3.requests() as log:
+        rb = b.sync()
+    assert rb['downloaded'] == 1 and rb['deleted_remote'] == 1 and rb['renamed_local'] == 1
+    assert log.count(op='PutObject') == 0 and log.count(op='GetObject') == 1
+    a.sync()
+    expected = {'f0.txt': b'v2 edited on a', 'moved.txt': b'v1 2', 'f3.txt': b'v1 3'}
+    assert a.files() == b.files() == remote(s3) == expected
+    assert remote_trash(s3)['f1.txt'] == b'v1 1'           # the remote copy b deleted is kept
+    assert a.trash()['f1.txt'] == b'v1 1' and b.trash()['f0.txt'] == b'v1 0'
+
+
+def test_edit_on_both_sides_keeps_both_contents_on_every_replica(s3, tmp_path):
+    a, b = Replica(s3, tmp_path, 'web1'), Replica(s3, tmp_path, 'web2')
+    write(a.root, 'report.pdf', 'base')
+    a.sync()
+    b.sync()
+    write(a.root, 'report.pdf', 'edit by a')
+    write(b.root, 'report.pdf', 'edit by b, longer')
+    a.sync()
+    rb = b.sync()
+    assert [c['path'] for c in rb['conflicts']] == ['report.pdf']
+    a.sync()
+    b.sync()
+    files = a.files()
+    assert files == b.files() == remote(s3)
+    copies = [p for p in files if 'conflict' in p]
+    assert len(copies) == 1 and copies[0].startswith('report.conflict-web2-') and copies[0].endswith('.pdf')
+    assert files['report.pdf'] == b'edit by a' and files[copies[0]] == b'edit by b, longer'
+    assert a.sync()['changed'] is False and b.sync()['changed'] is False
+
+
+def test_first_sync_with_different_content_is_a_conflict_never_an_overwrite(s3, tmp_path):
+    a = Replica(s3, tmp_path, 'web1')
+    put(s3, 'share/same.txt', 'same')
+    put(s3, 'share/x.txt', 'remote x')
+    write(a.root, 'same.txt', 'same')
+    write(a.root, 'x.txt', 'local x!')
+    result = a.sync()
+    assert result['first_sync'] and result['deleted_local'] == result['deleted_remote'] == 0
+    assert [c['path'] for c in result['conflicts']] == ['x.txt']
+    files = a.files()
+    assert files['x.txt'] == b'remote x' and b'local x!' in files.values()
+    assert remote(s3) == files
+
+
+def test_edit_beats_delete_and_delete_on_both_sides_then_runs_go_on(s3, tmp_path):
+    a, b = Replica(s3, tmp_path, 'web1'), Replica(s3, tmp_path, 'web2')
+    write(a.root, 'keep.txt', 'k')
+    write(a.root, 'both.txt', 'b')
+    write(a.root, 'stay.txt', 's')  # a side left empty refuses deletions: see the unmounted-folder test
+    a.sync()
+    b.sync()
+    write(a.root, 'keep.txt', 'edited')
+    os.unlink(os.path.join(b.root, 'keep.txt'))
+    os.unlink(os.path.join(a.root, 'both.txt'))
+    os.unlink(os.path.join(b.root, 'both.txt'))
+    b.sync()                          # b deletes keep.txt remotely (unchanged there) and both.txt
+    ra = a.sync()                     # a's edit comes back: the edit wins
+    assert ra['uploaded'] == 1
+    b.sync()
+    assert a.files() == b.files() == remote(s3) == {'keep.txt': b'edited', 'stay.txt': b's'}
+
+
+def test_an_unmounted_or_emptied_folder_never_empties_the_bucket(s3, tmp_path):
+    a = Replica(s3, tmp_path, 'web1')
+    for i in range(5):
+        write(a.root, f'f{i}', str(i))
+    a.sync()
+    os.rename(a.root, a.root + '.away')                   # missing
+    with s3.requests() as log, pytest.raises(SafetyError, match='missing while the last sync had 5'):
+        a.sync()
+    assert not [r for r in log.entries if r.method in MUTATING]
+    os.makedirs(a.root)                                     # empty
+    with pytest.raises(SafetyError, match='is empty while the last sync had 5'):
+        a.sync(max_delete='unlimited')
+    assert len(remote(s3)) == 5
+
+
+def test_an_emptied_prefix_never_empties_the_folder(s3, tmp_path):
+    a = Replica(s3, tmp_path, 'web1')
+    for i in range(5):
+        write(a.root, f'f{i}', str(i))
+    a.sync()
+    client = s3.direct_client()
+    for i in range(5):
+        client.delete_object(Bucket=s3.bucket, Key=f'share/f{i}')
+    with pytest.raises(SafetyError, match='the bucket is empty while the last sync had 5'):
+        a.sync(max_delete='unlimited')
+    assert len(a.files()) == 5
+
+
+def test_budget_per_side_is_checked_before_any_change(s3, tmp_path):
+    a = Replica(s3, tmp_path, 'web1')
+    for i in range(10):
+        write(a.root, f'f{i}', str(i))
+    a.sync()
+    for i in range(6):
+        os.unlink(os.path.join(a.root, f'f{i}'))
+    write(a.root, 'new', 'n')
+    with s3.requests() as log, pytest.raises(SafetyError, match=r'6 deletion\(s\) of 10 file\(s\) in the S3 prefix'):
+        a.sync()
+    assert not [r for r in log.entries if r.method in MUTATING]
+
+
+def test_readonly_sends_no_mutating_request(s3, tmp_path):
+    a, b = Replica(s3, tmp_path, 'web1'), Replica(s3, tmp_path, 'web2')
+    write(a.root, 'shared.txt', 's')
+    a.sync()
+    b.sync()
+    write(b.root, 'local-only.txt', 'mine')
+    write(b.root, 'shared.txt', 'changed here')
+    os.unlink(os.path.join(a.root, 'shared.txt'))
+    write(a.root, 'fresh.txt', 'f')
+    a.sync()                                               # deletes shared.txt remotely... no: b changed it
+    with s3.requests() as log:
+        rb = b.sync(readonly=True)
+    assert not [r for r in log.entries if r.method in MUTATING]
+    assert rb['pending'] >= 1 and rb['downloaded'] == 1
+    assert b.files()['local-only.txt'] == b'mine' and b.files()['fresh.txt'] == b'f'
+
+
+def test_check_mode_writes_nothing_anywhere(s3, tmp_path):
+    a = Replica(s3, tmp_path, 'web1')
+    write(a.root, 'x', 'x')
+    put(s3, 'share/y', 'y')
+    with s3.requests() as log:
+        result = a.sync(check_mode=True)
+    assert result['changed'] and result['uploaded'] == 1 and result['downloaded'] == 1
+    assert 'upload' in result['diff']['prepared'] and 'download' in result['diff']['prepared']
+    assert log.ops() == {'ListObjectsV2': 1}
+    assert a.files() == {'x': b'x'} and not os.path.exists(a.state)
+
+
+def test_a_run_that_dies_half_way_converges_on_the_next(s3, tmp_path):
+    a = Replica(s3, tmp_path, 'web1')
+    for i in range(20):
+        write(a.root, f'f{i:02d}', f'content {i}')
+    s3.fail(op='PutObject', times=100, status=500, after=10)
+    result = a.sync()
+    s3.clear_faults()
+    assert result['status'] == 'failed' and 0 < result['uploaded'] < 20
+    again = a.sync()
+    assert again['status'] == 'ok' and again['uploaded'] + result['uploaded'] == 20
+    assert remote(s3) == a.files() and not [p for p in local_files(a.root) if '.s32s-tmp-' in p]
+    assert a.sync()['changed'] is False
+
+
+def test_two_runs_of_one_replica_never_overlap(s3, tmp_path):
+    a, b = Replica(s3, tmp_path, 'web1'), Replica(s3, tmp_path, 'web2')
+    write(a.root, 'doc.txt', 'base')
+    a.sync()
+    b.sync()
+    write(a.root, 'doc.txt', 'a edit')
+    a.sync()
+    write(b.root, 'doc.txt', 'b edit!')
+    results, errors = [], []
+
+    def go():
+        try:
+            results.append(b.sync())
+        except S32SError as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=go) for _ in range(2)]
+    for th in threads:
+        th.start()
+        th.join(0.05)
+    for th in threads:
+        th.join()
+    assert not errors and len(results) == 2
+    copies = [p for p in b.files() if 'conflict' in p]
+    assert len(copies) == 1, copies
+    assert sum(len(r['conflicts']) for r in results) == 1
+
+
+def test_ignored_paths_and_reserved_names_are_left_alone(s3, tmp_path):
+    a = Replica(s3, tmp_path, 'web1')
+    write(a.root, 'cache/x', 'x')
+    write(a.root, 'kept', 'k')
+    a.sync()
+    os.unlink(os.path.join(a.root, 'cache/x'))
+    result = a.sync(ignore=['cache'])                       # newly ignored: never deleted remotely
+    assert result['deleted_remote'] == 0 and 'cache/x' in remote(s3)
+    put(s3, 'share/.s32s-trash/old/z', 'z')
+    put(s3, 'share/.s32s-sync/lease', 'l')
+    assert a.sync(ignore=['cache'])['downloaded'] == 0
+
+
+def test_hostile_keys_are_skipped_and_stay(moto_s3, tmp_path):
+    # moto only: rclone serve s3 keeps objects as files and cannot hold a key with ../
+    s3 = moto_s3
+    a = Replica(s3, tmp_path, 'web1')
+    put(s3, 'share/../escape', 'evil')
+    put(s3, 'share/ok', 'ok')
+    result = a.sync()
+    assert a.files() == {'ok': b'ok'} and result['downloaded'] == 1
+    assert not os.path.exists(os.path.join(os.path.dirname(a.root), 'escape'))
