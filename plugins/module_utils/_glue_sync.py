@@ -41,6 +41,8 @@ def sync_job(module: t.Any) -> SyncJob:
         raise ConfigError(f"path must be an absolute directory, got {path!r}")
     if params["lock_timeout"] < 0:
         raise ConfigError(f"lock_timeout must be 0 or more seconds, got {params['lock_timeout']}")
+    if params["lease_duration"] < 30:
+        raise ConfigError(f"lease_duration must be at least 30 seconds, got {params['lease_duration']}")
     options = SyncOptions(delete=params["delete"], max_delete=parse_budget(params["max_delete"]),
                           allow_bare_bucket=params["allow_bare_bucket"], follow_symlinks=FOLLOW_NEVER,
                           concurrency=params["concurrency"], list_files=params["list_files"],
@@ -55,7 +57,8 @@ def sync_job(module: t.Any) -> SyncJob:
     label = f"sync {path} <-> s3://{location.bucket}/{location.list_prefix}"
     return SyncJob(local=local, remote=remote, ignore=IgnoreRules(params.get("ignore"), "ignore"), options=options,
                    conflict=params["conflict"], delete=params["delete"], readonly=params["readonly"],
-                   trash=params["trash"], replica=replica, lock_timeout=params["lock_timeout"], label=label,
+                   trash=params["trash"], replica=replica, lock_timeout=params["lock_timeout"], lock=params["lock"],
+                   lease_duration=params["lease_duration"], label=label,
                    about={"path": path, "s3": str(location), "endpoint": endpoint, "replica": replica})
 
 

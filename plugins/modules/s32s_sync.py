@@ -103,12 +103,35 @@ options:
     description:
       - This replica's name in conflict copies and trash folders. Default the host's short name.
     type: str
+  lock:
+    description:
+      - How replicas on different hosts are kept from writing the prefix at the same time. Two runs of the same
+        replica on one host never overlap, whatever this option says (a lock file in O(state_dir)).
+      - V(auto) takes a lease, the object C(<prefix>/.s32s-sync/lease), when the run is about to write the bucket.
+        The lease is created with C(If-None-Match) and renewed and taken over with C(If-Match) (conditional
+        writes: AWS S3, MinIO, Ceph RGW, R2, moto). Each run first checks that the endpoint refuses a conditional
+        write it must refuse; where it does not (C(rclone serve s3) ignores the conditions), the run goes on
+        with the host lock only and a warning. The trash keeps a lost race recoverable in every case.
+      - V(required) fails before any change where no lease can be held.
+      - V(off) never takes a lease.
+      - A lease left by a run that crashed expires after O(lease_duration) and is then taken over. A run that
+        finds another replica's live lease waits up to O(lock_timeout), then fails naming it.
+      - Runs that do not write the bucket (nothing to upload or delete there, O(readonly), check mode) take no
+        lease and send no probe.
+    type: str
+    default: auto
+    choices: [auto, required, off]
   lock_timeout:
     description:
-      - Seconds to wait for another run of the same replica (same O(path), O(s3) and endpoint) on this host
+      - Seconds to wait for another run of the same replica on this host, and for another replica's lease,
         before failing without a change.
     type: float
     default: 60
+  lease_duration:
+    description:
+      - Lifetime of the lease in seconds (at least 30); a running sync renews it every third of it.
+    type: int
+    default: 300
   concurrency:
     description:
       - Number of files transferred at the same time (worker threads).

@@ -96,7 +96,8 @@ def test_edits_deletes_and_renames_travel_both_ways_with_trash(s3, tmp_path):
     with s3.requests() as log:
         rb = b.sync()
     assert rb['downloaded'] == 1 and rb['deleted_remote'] == 1 and rb['renamed_local'] == 1
-    assert log.count(op='PutObject') == 0 and log.count(op='GetObject') == 1
+    files_only = [r for r in log.entries if r.key != LEASE_KEY]
+    assert [r.op for r in files_only if r.op in ('PutObject', 'GetObject')] == ['GetObject']
     a.sync()
     expected = {'f0.txt': b'v2 edited on a', 'moved.txt': b'v1 2', 'f3.txt': b'v1 3'}
     assert a.files() == b.files() == remote(s3) == expected
@@ -290,3 +291,89 @@ def test_hostile_keys_are_skipped_and_stay(moto_s3, tmp_path):
     result = a.sync()
     assert a.files() == {'ok': b'ok'} and result['downloaded'] == 1
     assert not os.path.exists(os.path.join(os.path.dirname(a.root), 'escape'))
+
+
+# -- the lease -----------------------------------------------------------------------------------------------
+LEASE_KEY = 'share/.s32s-sync/lease'
+
+
+def put_lease(s3, holder, expires_in):
+    import json
+    import time
+    put(s3, LEASE_KEY, json.dumps({'holder': holder, 'expires': int(time.time() + expires_in)}))
+
+
+def test_lease_on_a_store_that_honours_conditional_writes(moto_s3, tmp_path):
+    s3 = moto_s3
+    a = Replica(s3, tmp_path, 'web1')
+    write(a.root, 'x', 'x')
+    with s3.requests() as log:
+        result = a.sync(lock='required')
+    assert result['uploaded'] == 1 and not result['warnings']
+    puts = [r for r in log.entries if r.key == LEASE_KEY and r.method == 'PUT']
+    assert [r.status for r in puts] == [200, 412]          # taken, then the probe refused
+    assert log.count(method='DELETE', key=LEASE_KEY) == 1   # released
+    assert LEASE_KEY not in bucket_objects(s3, 'share/')
+    with s3.requests() as log:
+        assert a.sync(lock='required')['changed'] is False
+    assert log.ops() == {'ListObjectsV2': 1}                # a no-op takes no lease
+
+
+def test_a_live_lease_of_another_replica_stops_the_run_naming_it(moto_s3, tmp_path):
+    s3 = moto_s3
+    a = Replica(s3, tmp_path, 'web1')
+    write(a.root, 'x', 'x')
+    put_lease(s3, 'web9:deadbeef', 120)
+    with s3.requests() as log, pytest.raises(S32SError, match="held by 'web9:deadbeef'"):
+        a.sync(lock_timeout=0.2)
+    assert log.count(method='PUT') == 0 and log.count(method='DELETE') == 0
+    put_lease(s3, 'web9:deadbeef', -5)                      # expired: taken over
+    assert a.sync()['uploaded'] == 1
+    assert LEASE_KEY not in bucket_objects(s3, 'share/')
+
+
+def test_two_replicas_at_once_lose_no_update(moto_s3, tmp_path):
+    s3 = moto_s3
+    a, b = Replica(s3, tmp_path, 'web1'), Replica(s3, tmp_path, 'web2')
+    write(a.root, 'doc.txt', 'base')
+    a.sync()
+    b.sync()
+    write(a.root, 'doc.txt', 'edit by a')
+    write(b.root, 'doc.txt', 'edit by b!')
+    for i in range(30):
+        write(a.root, f'a/{i}', f'a{i}')
+        write(b.root, f'b/{i}', f'b{i}')
+    errors = []
+
+    def go(replica):
+        try:
+            replica.sync()
+        except S32SError as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=go, args=(r,)) for r in (a, b)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors
+    a.sync()
+    b.sync()
+    files = a.files()
+    assert files == b.files() == remote(s3)
+    assert len(files) == 62 and len([p for p in files if 'conflict' in p]) == 1
+    assert {files['doc.txt'], files[[p for p in files if 'conflict' in p][0]]} == {b'edit by a', b'edit by b!'}
+
+
+def test_without_conditional_writes_auto_warns_and_required_changes_nothing(rclone_s3, tmp_path):
+    s3 = rclone_s3
+    a = Replica(s3, tmp_path, 'web1')
+    write(a.root, 'x', 'x')
+    with s3.requests() as log, pytest.raises(S32SError, match='does not honour conditional writes'):
+        a.sync(lock='required')
+    assert 'share/x' not in bucket_objects(s3, 'share/')
+    assert [r.method for r in log.entries if r.key == 'share/x'] == []
+    assert LEASE_KEY not in bucket_objects(s3, 'share/')
+    result = a.sync()
+    assert result['uploaded'] == 1 and any('host lock only' in w for w in result['warnings'])
+    assert LEASE_KEY not in bucket_objects(s3, 'share/')

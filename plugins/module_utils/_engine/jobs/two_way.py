@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 
 from ..config.ignore import IgnoreRules
 from ..config.options import SyncOptions
-from ..errors import S32SError
+from ..errors import ConfigError, S32SError
 from ..plan.gate import Scope, check_sync_plan
 from ..plan.threeway import KEEP_BOTH, SyncPlan, make_sync_plan
 from ..sides.etag import local_matches_etag
+from ..sides.lease import DEFAULT_DURATION_S, Lease, LeaseHeld
 from ..sides.local import LocalSide
 from ..sides.s3 import S3Side
 from ..sides.tree import Tree
@@ -39,6 +40,13 @@ from ..state.base import SYNC, Base
 from ..state.records import Record
 from .pools import ThreadPool
 from .two_way_apply import TRASH, SyncApplied, SyncApplier
+
+#: ``lock`` choices: a lease in the bucket where the store honours conditional writes, else the host lock
+#: and a warning (``auto``); the lease or no change at all (``required``); the host lock only (``off``).
+LOCK_AUTO, LOCK_REQUIRED, LOCK_OFF = "auto", "required", "off"
+LOCK_CHOICES = (LOCK_AUTO, LOCK_REQUIRED, LOCK_OFF)
+#: Seconds between two attempts to take a lease another replica holds.
+LEASE_POLL_S = 1.0
 
 #: Top-level names under the root and ``prefix/`` that belong to this product.
 RESERVED = (TRASH, ".s32s-sync")
@@ -75,8 +83,15 @@ class SyncJob:
     trash: bool = True
     replica: str = "replica"
     lock_timeout: float = 60.0
+    lock: str = LOCK_AUTO
+    lease_duration: float = DEFAULT_DURATION_S
     label: str = "sync"
     about: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def holder(self) -> str:
+        """Who this replica is in a lease: its name and a digest of its base file name."""
+        return f"{self.replica}:{os.path.basename(self.base_path)[-13:-5]}"
 
     @property
     def base_path(self) -> str:
@@ -179,6 +194,69 @@ class HostLock:
         os.close(self.fd)
 
 
+def _take_lease(run: SyncRun) -> t.Optional[Lease]:
+    """The lease, when the plan writes the bucket and ``lock`` is not ``off``; ``None`` otherwise.
+
+    :raises LeaseHeld: another replica holds it for longer than ``lock_timeout``. :raises ConfigError: ``lock=required``
+        and the store does not honour conditional writes.
+    """
+    job = run.job
+    if job.lock == LOCK_OFF or job.readonly or not run.plan.writes_remote:
+        return None
+    lease = Lease(job.remote.store.client, job.remote.location, job.holder, job.lease_duration)
+    deadline = time.monotonic() + job.lock_timeout
+    while True:
+        try:
+            honoured = lease.acquire()
+            break
+        except LeaseHeld as e:
+            if time.monotonic() >= deadline:
+                raise LeaseHeld(f"{job.label}: {e.msg} (waited lock_timeout={job.lock_timeout:g} s)",
+                                code=e.code) from None
+            time.sleep(min(LEASE_POLL_S, max(0.0, deadline - time.monotonic())))
+    if honoured:
+        return lease
+    if job.lock == LOCK_REQUIRED:
+        raise ConfigError(f"{job.label}: lock=required, but the S3 endpoint does not honour conditional writes "
+                          f"(If-None-Match), so no lease can be held; nothing was changed (use lock=auto to sync "
+                          f"with the host lock only)")
+    run.warnings.append(f"{job.label}: the S3 endpoint does not honour conditional writes; syncing with the host "
+                        f"lock only (replicas on other hosts are not locked out; the trash keeps a lost race "
+                        f"recoverable)")
+    return None
+
+
+def _apply(run: SyncRun) -> None:
+    """Apply the plan of ``run`` and write the base (the host lock is held)."""
+    job = run.job
+    base = Base(job.base_path)
+    records = dict(run.base)
+
+    def agree(relpath: str, record: t.Optional[Record]) -> None:
+        base.note(relpath, record)
+        if record is None:
+            records.pop(relpath, None)
+        else:
+            records[relpath] = record
+
+    for relpath, record in run.plan.records.items():
+        agree(relpath, record)
+    for relpath in run.plan.dropped:
+        agree(relpath, None)
+    if run.plan.actions:
+        folder = f"{run.stamp}-{job.replica}" if job.trash else ""
+        applier = SyncApplier(job.local, job.remote, run.local, run.remote, agree, folder,
+                              ThreadPool(job.options.concurrency))
+        run.applied = applier.apply(run.plan)
+    if (run.plan.actions or run.plan.records or run.plan.dropped or not os.path.exists(base.path)
+            or os.path.exists(base.journal_path)):
+        try:
+            base.commit(records, job.about, len(run.remote.entries))
+        except OSError as e:
+            run.warnings.append(f"{job.label}: could not save the base: {e.strerror}; its journal is kept")
+    base.close()
+
+
 def run_sync(job: SyncJob, *, check_mode: bool) -> SyncRun:
     """Plan, and unless ``check_mode`` apply, one two-way sync.
 
@@ -194,33 +272,18 @@ def run_sync(job: SyncJob, *, check_mode: bool) -> SyncRun:
     job.local.prepare_writes()
     with HostLock(job.base_path + ".lock", job.lock_timeout, job.label):
         plan_sync(run)
-        base = Base(job.base_path)
-        records = dict(run.base)
-
-        def agree(relpath: str, record: t.Optional[Record]) -> None:
-            base.note(relpath, record)
-            if record is None:
-                records.pop(relpath, None)
-            else:
-                records[relpath] = record
-
-        for relpath, record in run.plan.records.items():
-            agree(relpath, record)
-        for relpath in run.plan.dropped:
-            agree(relpath, None)
-        if run.plan.actions:
-            folder = f"{run.stamp}-{job.replica}" if job.trash else ""
-            applier = SyncApplier(job.local, job.remote, run.local, run.remote, agree, folder,
-                                  ThreadPool(job.options.concurrency))
-            run.applied = applier.apply(run.plan)
-        if (run.plan.actions or run.plan.records or run.plan.dropped or not os.path.exists(base.path)
-                or os.path.exists(base.journal_path)):
-            try:
-                base.commit(records, job.about, len(run.remote.entries))
-            except OSError as e:
-                run.warnings.append(f"{job.label}: could not save the base: {e.strerror}; its journal is kept")
-        base.close()
+        lease = _take_lease(run)
+        try:
+            if lease is not None:
+                plan_sync(run)  # listed again under the lease: nobody else writes the prefix now
+            _apply(run)
+        finally:
+            if lease is not None:
+                if lease.lost:
+                    run.warnings.append(f"{job.label}: {lease.lost}")
+                lease.release()
     return run
 
 
-__all__ = ["SyncJob", "SyncRun", "run_sync", "plan_sync", "RESERVED", "LockTimeout", "HostLock"]
+__all__ = ["SyncJob", "SyncRun", "run_sync", "plan_sync", "RESERVED", "LockTimeout", "HostLock", "LOCK_CHOICES",
+           "LOCK_AUTO", "LOCK_REQUIRED", "LOCK_OFF"]

@@ -92,7 +92,7 @@ def to_result(run: SyncRun, *, check_mode: bool, diff: bool, list_files: bool = 
         msg = (f"{run.job.label}: {len(plan.unresolved)} conflict(s) left untouched (conflict=fail), first "
                f"{plan.unresolved[0]!r}")
     warnings = list(run.warnings)
-    if not plan.base_size and (run.local.entries or run.remote.entries):
+    if not plan.base_size and run.local.entries and run.remote.entries:
         warnings.append(f"{run.job.label}: no base for this replica: this first sync is a union (nothing is "
                         f"deleted; a deletion made before it cannot be propagated)")
     if plan.pending:
