@@ -12,11 +12,10 @@ stdout callback; S3 requests are counted by the harness proxy (tests/s3servers.p
 
 import json
 import os
-import subprocess
 
 import pytest
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from ansiblerun import Runner, contents, tree, write
 
 MAPS = 'spam/foo/maps'
 SITE = 'spam/foo/site'
@@ -24,27 +23,6 @@ IGNORE = ['*.bak', 'drafts*']
 HANDLER = 'Report the site change'
 RESTART = 's32s.sync.pull : Restart the services of pull_restart_services'
 WEB = ('web1', 'web2')
-
-
-def write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, 'w', encoding='utf-8') as f:
-        f.write(text)
-
-
-def tree(root):
-    """relpath -> (content, mtime_ns) of every file under root ({} if it does not exist)."""
-    out = {}
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            path = os.path.join(dirpath, name)
-            with open(path, 'rb') as f:
-                out[os.path.relpath(path, root)] = (f.read(), os.stat(path).st_mtime_ns)
-    return out
-
-
-def contents(root):
-    return {rel: data for rel, (data, _mtime) in tree(root).items()}
 
 
 def bucket_state(s3, prefix=''):
@@ -55,63 +33,6 @@ def bucket_state(s3, prefix=''):
         for obj in page.get('Contents', []):
             out[obj['Key']] = obj['ETag'].strip('"')
     return out
-
-
-class Run:
-    """One ansible-playbook run, read from the ansible.posix.json stdout callback."""
-
-    def __init__(self, data):
-        self.data = data
-        #: host -> number of changed tasks (PLAY RECAP's changed=)
-        self.changed = {host: stats['changed'] for host, stats in data['stats'].items()}
-
-    def results(self, task_name):
-        """host -> result of the task or handler called task_name (role tasks: 'role : name')."""
-        out = {}
-        for play in self.data['plays']:
-            for task in play['tasks']:
-                if task['task']['name'] == task_name:
-                    out.update(task['hosts'])
-        return out
-
-    def handler_hosts(self, name):
-        """Hosts on which the handler ``name`` ran (skipped included), empty if it was not notified."""
-        return set(self.results(name))
-
-    def module_result(self, host):
-        found = [r[host] for r in (self.results('s32s.sync.pull : Pull the S32S maps from S3'),
-                                   self.results('s32s.sync.push : Push the S32S maps to S3')) if host in r]
-        assert len(found) == 1, (host, found)
-        return found[0]
-
-    def diff(self, host):
-        """diff.prepared of the push/pull task on host."""
-        return self.module_result(host)['diff']['prepared']
-
-
-class Runner:
-    """Runs the collection's playbooks with an inventory; checks success and that no secret leaks."""
-
-    def __init__(self, env, workdir, secrets=()):
-        self.env = dict(env, ANSIBLE_STDOUT_CALLBACK='ansible.posix.json', ANSIBLE_NOCOLOR='1',
-                        ANSIBLE_RETRY_FILES_ENABLED='0', ANSIBLE_LOCAL_TEMP=os.path.join(workdir, 'ansible-tmp'))
-        self.secrets = [s for s in secrets if s]
-
-    def run(self, inventory, playbook, *args, extra_vars=None, limit=None):
-        cmd = [os.path.join(os.path.dirname(self.env.get('ANSIBLE_PYTHON_INTERPRETER', 'python')), 'ansible-playbook'),
-               '-i', inventory, os.path.join(REPO_ROOT, 'playbooks', playbook)] + list(args)
-        if extra_vars:
-            cmd += ['-e', json.dumps(extra_vars)]
-        if limit:
-            cmd += ['--limit', limit]
-        proc = subprocess.run(cmd, env=self.env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
-                              check=False)
-        for secret in self.secrets:
-            assert secret not in proc.stdout + proc.stderr, 'a secret leaked into the output of %s' % playbook
-        assert proc.returncode == 0, 'rc=%d\n%s\n%s' % (proc.returncode, proc.stdout[-6000:], proc.stderr[-3000:])
-        run = Run(json.loads(proc.stdout[proc.stdout.index('{'):]))
-        assert all(not s['failures'] and not s['unreachable'] for s in run.data['stats'].values()), run.data['stats']
-        return run
 
 
 class World:

@@ -461,3 +461,42 @@ def test_selected_broken_symlink_is_skipped_as_by_walk_local(root, follow):
     full = side(root, follow_symlinks=follow).list_all(NO_RULES)
     assert tree.entries == {} and tree.skipped == [("broken", "broken symlink")]
     assert full.skipped == tree.skipped and "broken" in tree.protected()
+
+
+# -- two-way sync: move and keep_copy --------------------------------------------------------------------------
+def test_move_keeps_inode_and_never_replaces(tmp_path):
+    root = tmp_path / "r"
+    write(root / "a.txt", b"A")
+    write(root / "taken", b"T")
+    side = LocalSide(str(root))
+    ino = os.lstat(root / "a.txt").st_ino
+    entry = side.move("a.txt", "d/e/b.txt")
+    assert entry.ino == ino and (root / "d/e/b.txt").read_bytes() == b"A" and not (root / "a.txt").exists()
+    with pytest.raises(OSError, match="exists already"):
+        side.move("d/e/b.txt", "taken")
+    assert (root / "taken").read_bytes() == b"T" and (root / "d/e/b.txt").exists()
+
+
+def test_move_and_keep_copy_never_go_through_a_symlinked_directory(tmp_path):
+    root, outside = tmp_path / "r", tmp_path / "outside"
+    write(root / "a", b"A")
+    outside.mkdir()
+    os.symlink(str(outside), str(root / "link"))
+    side = LocalSide(str(root))
+    for call in (lambda: side.move("a", "link/a"), lambda: side.keep_copy("a", "link/a"),
+                 lambda: side.move("link/x", "b")):
+        with pytest.raises(OSError, match="symlink"):
+            call()
+    assert os.listdir(outside) == [] and (root / "a").read_bytes() == b"A"
+
+
+def test_keep_copy_holds_the_old_bytes_after_an_atomic_replace(tmp_path):
+    root = tmp_path / "r"
+    write(root / "a", b"old")
+    side = LocalSide(str(root))
+    side.keep_copy("a", ".s32s-trash/t/a")
+    side.keep_copy("missing", ".s32s-trash/t/missing")  # nothing to keep: no error
+    side.begin_writes()
+    side.write_atomic("a", Entry("a", 3, 10**18), lambda f: (f.write(b"new"), hashlib.md5(b"new").hexdigest()))
+    assert (root / "a").read_bytes() == b"new" and (root / ".s32s-trash/t/a").read_bytes() == b"old"
+    assert not (root / ".s32s-trash/t/missing").exists()
