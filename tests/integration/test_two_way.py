@@ -377,3 +377,76 @@ def test_without_conditional_writes_auto_warns_and_required_changes_nothing(rclo
     result = a.sync()
     assert result['uploaded'] == 1 and any('host lock only' in w for w in result['warnings'])
     assert LEASE_KEY not in bucket_objects(s3, 'share/')
+
+
+# -- crashes ---------------------------------------------------------------------------------------------------
+KILLED_RUN = r'''
+import pathlib
+import sys
+sys.path[:0] = sys.argv[1].split(":")
+from test_two_way import Replica
+
+class Endpoint:
+    endpoint_url, access_key, secret_key, region, bucket = sys.argv[2:7]
+    def client(self):
+        from s3servers import make_client
+        return make_client(self.endpoint_url, self.access_key, self.secret_key, self.region)
+
+Replica(Endpoint(), pathlib.Path(sys.argv[7]), "web1").sync()
+'''
+
+
+def test_a_killed_run_of_1500_files_converges_and_loses_nothing(s3, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    a, b = Replica(s3, tmp_path, 'web1'), Replica(s3, tmp_path, 'web2')
+    for i in range(1500):
+        write(a.root, f'd{i % 7}/f{i:04d}.txt', f'file {i} ' * (1 + i % 5))
+    write(b.root, 'd1/f0001.txt', 'b was here first')        # a conflict on a's first sync
+    b.sync()
+    here = os.path.dirname(os.path.abspath(__file__))
+    paths = ':'.join([here, os.path.dirname(here)] + [p for p in sys.path if p.endswith('.collections')])
+    with s3.requests() as log:
+        proc = subprocess.Popen([sys.executable, '-c', KILLED_RUN, paths, s3.endpoint_url, s3.access_key,
+                                 s3.secret_key, s3.region, s3.bucket, str(tmp_path)])
+        deadline = time.monotonic() + 120
+        while log.count(op='PutObject') < 100 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, 'the run ended before it could be killed'
+    journals = [f for f in os.listdir(a.state) if f.endswith('.journal')]
+    assert journals, 'the killed run left no journal'
+    uploaded_before = len(remote(s3))
+    assert 1 < uploaded_before < 1501
+    again = a.sync(max_delete='unlimited')
+    assert again['status'] == 'ok' and again['deleted_remote'] == again['deleted_local'] == 0
+    b.sync()
+    a.sync()
+    files = a.files()
+    assert files == b.files() == remote(s3) and len(files) == 1501
+    assert {v for p, v in files.items() if p.startswith('d1/f0001')} == {b'file 1 file 1 ', b'b was here first'}
+    assert not [p for p in local_files(a.root) if '.s32s-tmp-' in p]
+    assert not [f for f in os.listdir(a.state) if f.endswith('.journal')]
+    with s3.requests() as log:
+        assert a.sync()['changed'] is False
+    assert log.ops() == {'ListObjectsV2': 2}
+
+
+def test_connections_cut_mid_run_then_a_rerun_converges(s3, tmp_path):
+    a = Replica(s3, tmp_path, 'web1')
+    put(s3, 'share/remote-1', 'r1')
+    put(s3, 'share/remote-2', 'r2')
+    for i in range(10):
+        write(a.root, f'f{i}', f'{i}')
+    s3.fail(method='PUT', times=200, status=None, after=3)   # every PUT after the third: the connection drops
+    s3.fail(op='GetObject', times=200, status=None)
+    broken = a.sync(lock='off')  # the lease's own requests are not what this test cuts
+    s3.clear_faults()
+    assert broken['status'] == 'failed' and broken['failed'] > 0
+    fixed = a.sync()
+    assert fixed['status'] == 'ok'
+    assert a.files() == remote(s3) and len(a.files()) == 12
+    assert a.sync()['changed'] is False
