@@ -119,7 +119,7 @@ def test_the_task_passes_every_variable_to_its_option(role):
 @pytest.mark.parametrize('path', [
     'roles/pull/tasks/main.yml', 'roles/pull/tasks/preflight.yml', 'roles/pull/handlers/main.yml',
     'roles/push/tasks/main.yml', 'roles/push/tasks/preflight.yml',
-    'playbooks/deploy_site.yml', 'playbooks/publish_site.yml', 'playbooks/inventory.example.yml'])
+    'playbooks/deploy_site.yml', 'playbooks/publish_site.yml', 'playbooks/inventory/example.yml'])
 def test_every_variable_used_exists(path):
     known = OUTPUTS | TAGS
     for role in ROLES:
