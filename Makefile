@@ -1,9 +1,9 @@
 # Build and test entry points for the s32s.sync collection (GNU make).
 #
-#   make test         venv + collpath, then unit, integration, sanity, lint, molecule (stops at the first failure)
+#   make test         venv + collpath, then unit, integration, sanity, lint, importer, molecule (stops at the first failure)
 #   make venv         .venv from requirements-dev.txt, plus ansible-test's offline pip bootstrap
 #   make collpath     .collections/ansible_collections/{s32s/sync -> repo, amazon/aws, community/aws}
-#   make unit | integration | sanity | lint | molecule | build
+#   make unit | integration | sanity | lint | importer | molecule | build
 #
 # Never put a trailing "# comment" after a variable value: make keeps the blanks.
 
@@ -28,18 +28,21 @@ AC_COLL := $(AC_TMP)/ansible_collections/s32s/sync
 SANITY_ARGS ?= --venv --python 3.11
 PYTEST_ARGS ?=
 DIST := $(CURDIR)/tests/output/dist
+COLLECTION_VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+TARBALL := $(DIST)/s32s-sync-$(COLLECTION_VERSION).tar.gz
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLL)
 export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 
-.PHONY: test venv collpath unit integration sanity lint molecule build shellcheck clean
+.PHONY: test venv collpath unit integration sanity lint molecule build importer shellcheck clean
 
 test: venv collpath
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory sanity
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory importer
 	$(MAKE) --no-print-directory molecule
 
 # --- virtualenv ------------------------------------------------------------
@@ -118,6 +121,12 @@ molecule: venv collpath
 build: venv
 	mkdir -p $(DIST)
 	$(BIN)/ansible-galaxy collection build --force --output-path $(DIST)
+
+# Galaxy's importer (galaxy-importer, pinned in requirements-dev.txt) on the built tarball, configured
+# for no Docker and no network: no ansible-test (it needs a container), ansible-doc and
+# ansible-lint --offline with amazon.aws from $(COLL). Fails on any ERROR or WARNING line.
+importer: build collpath
+	$(BIN)/python scripts/galaxy_import.py --workdir $(CURDIR)/tests/output/importer --collections $(COLL) $(TARBALL)
 
 clean:
 	rm -rf $(COLL) $(AC_TMP) tests/output .pytest_cache

@@ -5,7 +5,9 @@
 import importlib.util
 import json
 import os
+import io
 import subprocess
+import tarfile
 import zipfile
 
 import pytest
@@ -70,3 +72,36 @@ def test_stage_collection_copies_project_files_only(tmp_path):
     assert not (dest / 'ignored').exists()
     with pytest.raises(ValueError):
         stage_collection.stage(str(src), str(src / 'inside'))
+
+
+def _tarball(path, manifest, files):
+    with tarfile.open(path, 'w:gz') as tar:
+        for name, data in [('MANIFEST.json', json.dumps(manifest).encode())] + list(files.items()):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_galaxy_import_stand_in_repository_changes_only_the_manifest(tmp_path):
+    galaxy_import = load('galaxy_import')
+    src, dest = str(tmp_path / 'ns-name-1.0.0.tar.gz'), str(tmp_path / 'copy.tar.gz')
+    _tarball(src, {'collection_info': {'repository': None, 'name': 'name'}}, {'FILES.json': b'{}', 'a/b.py': b'x'})
+    galaxy_import.with_repository(src, dest, 'stand-in')
+    assert galaxy_import.read_manifest(dest)['collection_info'] == {'repository': 'stand-in', 'name': 'name'}
+    with tarfile.open(dest) as tar:
+        assert tar.getnames() == ['MANIFEST.json', 'FILES.json', 'a/b.py']
+        assert tar.extractfile('a/b.py').read() == b'x'
+
+
+def test_galaxy_import_links_each_dependency(tmp_path):
+    galaxy_import = load('galaxy_import')
+    colls = tmp_path / 'colls'
+    (colls / 'ansible_collections' / 'amazon' / 'aws').mkdir(parents=True)
+    (colls / 'ansible_collections' / 'amazon' / 'aws' / 'MANIFEST.json').write_text('{}')
+    manifest = {'collection_info': {'dependencies': {'amazon.aws': '>=9.0.0'}}}
+    root = galaxy_import.link_dependencies(manifest, str(colls), str(tmp_path / 'work'))
+    link = os.path.join(root, 'ansible_collections', 'amazon', 'aws')
+    assert os.path.realpath(link) == os.path.realpath(str(colls / 'ansible_collections' / 'amazon' / 'aws'))
+    manifest['collection_info']['dependencies']['community.aws'] = '*'
+    with pytest.raises(ValueError, match='community.aws'):
+        galaxy_import.link_dependencies(manifest, str(colls), str(tmp_path / 'work2'))
