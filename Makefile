@@ -1,9 +1,11 @@
 # Build and test entry points for the s32s.sync collection (GNU make).
 #
-#   make test         venv + collpath, then unit, integration, sanity, lint, importer, molecule (stops at the first failure)
+#   make test         venv + collpath, then unit, integration, sanity, lint, docs-lint, importer, molecule
+#                     (stops at the first failure); the docsite build is not part of it: make docs
 #   make venv         .venv from requirements-dev.txt, plus ansible-test's offline pip bootstrap
 #   make collpath     .collections/ansible_collections/{s32s/sync -> repo, amazon/aws, community/aws}
-#   make unit | integration | sanity | lint | importer | molecule | build
+#   make unit | integration | sanity | lint | docs-lint | importer | molecule | build
+#   make docs         the docsite (antsibull-docs sphinx-init + Sphinx -W) in tests/output/docsite/build/html
 #
 # Never put a trailing "# comment" after a variable value: make keeps the blanks.
 
@@ -35,13 +37,14 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLL)
 export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 
-.PHONY: test venv collpath unit integration sanity lint molecule build importer shellcheck clean
+.PHONY: test venv collpath unit integration sanity lint docs-lint docs molecule build importer shellcheck clean
 
 test: venv collpath
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory sanity
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory docs-lint
 	$(MAKE) --no-print-directory importer
 	$(MAKE) --no-print-directory molecule
 
@@ -121,6 +124,28 @@ molecule: venv collpath
 build: venv
 	mkdir -p $(DIST)
 	$(BIN)/ansible-galaxy collection build --force --output-path $(DIST)
+
+# --- docs ----------------------------------------------------------------------
+# docs-lint (part of make test, about 15 s): the extra docs pages docs/docsite/rst/*.rst, generated
+# from the Markdown guides docs/safety.md and docs/migrating-from-s32s.md by scripts/md2rst.py, are
+# current, and antsibull-docs lint-collection-docs --plugin-docs is clean, references to other
+# collections included. antsibull-docs copies the dependencies (amazon.aws) with `git ls-files`
+# when they sit in a git work tree; .collections/ is git-ignored, so GIT_CEILING_DIRECTORIES keeps
+# git from finding this tree above them.
+# make docs (not part of make test): regenerates docs/docsite/rst, lints, then builds the docsite
+# with antsibull-docs sphinx-init and Sphinx under -W (warnings are errors), offline
+# (scripts/build_docsite.py), into $(DOCSITE)/build/html.
+DOCSITE := $(CURDIR)/tests/output/docsite
+
+docs-lint: venv collpath
+	$(BIN)/python scripts/md2rst.py --check
+	GIT_CEILING_DIRECTORIES=$(COLL) $(BIN)/antsibull-docs lint-collection-docs --plugin-docs \
+	    --validate-collection-refs=all --disallow-unknown-collection-refs --check-extra-docs-refs .
+
+docs: venv collpath
+	$(BIN)/python scripts/md2rst.py
+	$(MAKE) --no-print-directory docs-lint
+	$(BIN)/python scripts/build_docsite.py $(DOCSITE)
 
 # Galaxy's importer (galaxy-importer, pinned in requirements-dev.txt) on the built tarball, configured
 # for no Docker and no network: no ansible-test (it needs a container), ansible-doc and

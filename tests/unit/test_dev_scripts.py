@@ -105,3 +105,80 @@ def test_galaxy_import_links_each_dependency(tmp_path):
     manifest['collection_info']['dependencies']['community.aws'] = '*'
     with pytest.raises(ValueError, match='community.aws'):
         galaxy_import.link_dependencies(manifest, str(colls), str(tmp_path / 'work2'))
+
+
+def test_md2rst_pages_in_the_repository_are_current():
+    """docs/docsite/rst/*.rst are generated from docs/*.md: edit the Markdown, then run make docs."""
+    pytest.importorskip('markdown_it')
+    md2rst = load('md2rst')
+    root = os.path.dirname(SCRIPTS)
+    for rel, content in md2rst.generate(root).items():
+        with open(os.path.join(root, rel), encoding='utf-8') as f:
+            assert f.read() == content, '%s is stale: run make docs' % rel
+
+
+MD_SAMPLE = '''# Title with `code`
+
+A paragraph with `listen`s, **bold `x`**, *it*, a_b and a [site](https://example.com/x),
+[the promises](safety.md) and [a file](../playbooks/deploy_site.yml).
+
+## Section
+
+- item one
+  - nested `a`
+- item two
+
+1. first
+2. second
+
+| a | b |
+|---|---|
+| `x` | y \\| z |
+
+```yaml
+key: value
+```
+'''
+
+
+def test_md2rst_converts_the_supported_markdown():
+    pytest.importorskip('markdown_it')
+    md2rst = load('md2rst')
+    rst = md2rst.Converter('docs/migrating-from-s32s.md').convert(MD_SAMPLE)
+    lines = rst.splitlines()
+    assert '.. _ansible_collections.s32s.sync.docsite.migrating_from_s32s:' in lines
+    assert lines[lines.index('Title with ``code``') + 1] == '=' * len('Title with ``code``')
+    assert lines[lines.index('Section') + 1] == '-------'
+    assert ('A paragraph with ``listen``\\ s, **bold x**, *it*, a\\_b and a `site <https://example.com/x>`__, '
+            ':ref:`the promises <ansible_collections.s32s.sync.docsite.safety>` and '
+            'a file (``playbooks/deploy_site.yml``).') in lines
+    assert '- item one' in lines and '  - nested ``a``' in lines
+    assert '1. first' in lines and '2. second' in lines
+    assert '   * - ``x``' in lines and '     - y \\| z' in lines
+    assert '.. code-block:: yaml' in lines and '   key: value' in lines
+    with pytest.raises(md2rst.ConversionError):
+        md2rst.Converter('docs/safety.md').convert('<div>html</div>\n')
+
+
+def test_build_docsite_inventory_points_at_the_ansible_docsite(tmp_path):
+    inventory = pytest.importorskip('sphinx.util.inventory')
+    build_docsite = load('build_docsite')
+    rst = tmp_path / 'rst'
+    rst.mkdir()
+    (rst / 'a.rst').write_text('.. _local_label:\n\nSee :ref:`local_label`, :ref:`here <common_return_values>`,\n'
+                               ':ref:`ansible.builtin.copy <ansible_collections.ansible.builtin.copy_module>`,\n'
+                               ':ref:`ansible_collections.s32s.sync.missing_module` and :ref:`no_such_label`.\n')
+    labels = build_docsite.external_labels(str(rst))
+    assert labels == ['ansible_collections.ansible.builtin.copy_module', 'ansible_collections.s32s.sync.missing_module',
+                      'common_return_values', 'no_such_label']
+    entries = build_docsite.inventory_entries(labels)
+    assert [e[0] for e in entries] == ['ansible_collections.ansible.builtin.copy_module', 'common_return_values']
+    path = tmp_path / 'x.inv'
+    build_docsite.write_inventory(str(path), entries)
+    with open(path, 'rb') as f:
+        loaded = inventory.InventoryFile.load(f, build_docsite.ANSIBLE_DOCS, lambda base, uri: base + uri)
+    data = getattr(loaded, 'data', loaded)
+    uri = data['std:label']['ansible_collections.ansible.builtin.copy_module']
+    uri = getattr(uri, 'uri', None) or uri[2]
+    assert uri == (build_docsite.ANSIBLE_DOCS + 'collections/ansible/builtin/copy_module.html'
+                   '#ansible-collections-ansible-builtin-copy-module')
