@@ -1,11 +1,14 @@
 # Build and test entry points for the s32s.sync collection (GNU make).
 #
-#   make test         venv + collpath, then unit, integration, sanity, lint, docs-lint, importer, molecule
-#                     (stops at the first failure); the docsite build is not part of it: make docs
+#   make test         venv + collpath, then unit, integration, sanity, ansible-test-units, lint,
+#                     docs-lint (antsibull-docs lint), importer (Galaxy's importer), molecule; stops at
+#                     the first failure. The docsite build is not part of it: make docs.
 #   make venv         .venv from requirements-dev.txt, plus ansible-test's offline pip bootstrap
 #   make collpath     .collections/ansible_collections/{s32s/sync -> repo, amazon/aws, community/aws}
-#   make unit | integration | sanity | lint | docs-lint | importer | molecule | build
-#   make docs         the docsite (antsibull-docs sphinx-init + Sphinx -W) in tests/output/docsite/build/html
+#   make unit | integration | sanity | ansible-test-units | lint | docs-lint | importer | molecule | build
+#   make docs         the docsite (antsibull-docs sphinx-init, Sphinx -W) in tests/output/docsite/build/html
+#   make demo         the S32S flow end to end on an embedded moto server
+#   TEST_WORKERS=N    pytest-xdist workers of make integration (default 2)
 #
 # Never put a trailing "# comment" after a variable value: make keeps the blanks.
 
@@ -28,6 +31,7 @@ TMPBASE := $(or $(TMPDIR),/tmp)
 AC_TMP ?= $(TMPBASE)/s32s-sync-ac-$(shell printf '%s' '$(CURDIR)' | cksum | cut -d' ' -f1)
 AC_COLL := $(AC_TMP)/ansible_collections/s32s/sync
 SANITY_ARGS ?= --venv --python 3.11
+UNITS_ARGS ?= --local --python 3.11
 PYTEST_ARGS ?=
 DIST := $(CURDIR)/tests/output/dist
 COLLECTION_VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
@@ -37,12 +41,14 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLL)
 export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 
-.PHONY: test venv collpath unit integration sanity lint docs-lint docs molecule build importer shellcheck clean
+.PHONY: test venv collpath unit integration stage sanity ansible-test-units lint docs-lint docs molecule build importer \
+	shellcheck clean
 
 test: venv collpath
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory ansible-test-units
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory docs-lint
 	$(MAKE) --no-print-directory importer
@@ -91,12 +97,20 @@ integration: venv collpath
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) tests/integration $(PYTEST_ARGS)
 	S32S_TEST_TRANSFER_CLIENT=classic $(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(CLASSIC_TRANSFER_TESTS) $(PYTEST_ARGS)
 
-sanity: venv collpath shellcheck
+# ansible-test runs in a copy of the collection outside the work tree, with amazon.aws beside it.
+stage: venv collpath
 	rm -rf $(AC_TMP)
 	$(BIN)/python scripts/stage_collection.py $(AC_COLL)
 	mkdir -p $(AC_TMP)/ansible_collections/amazon
 	ln -s $(COLL)/ansible_collections/amazon/aws $(AC_TMP)/ansible_collections/amazon/aws
+
+sanity: stage shellcheck
 	cd $(AC_COLL) && $(BIN)/ansible-test sanity $(SANITY_ARGS)
+
+# The unit tests again, as ansible-test runs them: its own pytest configuration (not pytest.ini),
+# ansible_collections set up by ansible-test; tests/conftest.py puts tests/ on sys.path itself.
+ansible-test-units: stage
+	cd $(AC_COLL) && $(BIN)/ansible-test units $(UNITS_ARGS)
 
 # Best effort: ansible-test skips its shellcheck test (with a warning) when the tool is missing.
 shellcheck:
