@@ -149,9 +149,9 @@ class Converter:
                     lines.append((marker if i == 0 else ' ' * len(marker) if line else '') + line)
             return lines
         if kind in ('fence', 'code_block'):
-            language = (node.info or '').split()[0] if node.info else 'text'
-            return ['.. code-block:: %s' % language, ''] + ['   ' + line if line else ''
-                                                             for line in node.content.rstrip('\n').split('\n')]
+            language = node.info.split()[0] if node.info and node.info.strip() else 'text'
+            code = ['   ' + line if line else '' for line in node.content.rstrip('\n').split('\n')]
+            return ['.. code-block:: %s' % language, ''] + code
         if kind == 'table':
             return self.table(node)
         if kind == 'hr':
