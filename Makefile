@@ -1,9 +1,14 @@
 # Build and test entry points for the s32s.sync collection (GNU make).
 #
-#   make test         venv + collpath, then unit, integration, sanity, lint, molecule (stops at the first failure)
+#   make test         venv + collpath, then unit, integration, sanity, ansible-test-units, lint,
+#                     docs-lint (antsibull-docs lint), importer (Galaxy's importer), molecule; stops at
+#                     the first failure. The docsite build is not part of it: make docs.
 #   make venv         .venv from requirements-dev.txt, plus ansible-test's offline pip bootstrap
 #   make collpath     .collections/ansible_collections/{s32s/sync -> repo, amazon/aws, community/aws}
-#   make unit | integration | sanity | lint | molecule | build
+#   make unit | integration | sanity | ansible-test-units | lint | docs-lint | importer | molecule | build
+#   make docs         the docsite (antsibull-docs sphinx-init, Sphinx -W) in tests/output/docsite/build/html
+#   make demo         the S32S flow end to end on an embedded moto server
+#   TEST_WORKERS=N    pytest-xdist workers of make integration (default 2)
 #
 # Never put a trailing "# comment" after a variable value: make keeps the blanks.
 
@@ -26,20 +31,27 @@ TMPBASE := $(or $(TMPDIR),/tmp)
 AC_TMP ?= $(TMPBASE)/s32s-sync-ac-$(shell printf '%s' '$(CURDIR)' | cksum | cut -d' ' -f1)
 AC_COLL := $(AC_TMP)/ansible_collections/s32s/sync
 SANITY_ARGS ?= --venv --python 3.11
+UNITS_ARGS ?= --local --python 3.11
 PYTEST_ARGS ?=
 DIST := $(CURDIR)/tests/output/dist
+COLLECTION_VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+TARBALL := $(DIST)/s32s-sync-$(COLLECTION_VERSION).tar.gz
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLL)
 export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 
-.PHONY: test venv collpath unit integration sanity lint molecule build shellcheck clean
+.PHONY: test venv collpath unit integration stage sanity ansible-test-units lint docs-lint docs molecule build importer \
+	shellcheck clean
 
 test: venv collpath
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory ansible-test-units
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory docs-lint
+	$(MAKE) --no-print-directory importer
 	$(MAKE) --no-print-directory molecule
 
 # --- virtualenv ------------------------------------------------------------
@@ -85,12 +97,20 @@ integration: venv collpath
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) tests/integration $(PYTEST_ARGS)
 	S32S_TEST_TRANSFER_CLIENT=classic $(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(CLASSIC_TRANSFER_TESTS) $(PYTEST_ARGS)
 
-sanity: venv collpath shellcheck
+# ansible-test runs in a copy of the collection outside the work tree, with amazon.aws beside it.
+stage: venv collpath
 	rm -rf $(AC_TMP)
 	$(BIN)/python scripts/stage_collection.py $(AC_COLL)
 	mkdir -p $(AC_TMP)/ansible_collections/amazon
 	ln -s $(COLL)/ansible_collections/amazon/aws $(AC_TMP)/ansible_collections/amazon/aws
+
+sanity: stage shellcheck
 	cd $(AC_COLL) && $(BIN)/ansible-test sanity $(SANITY_ARGS)
+
+# The unit tests again, as ansible-test runs them: its own pytest configuration (not pytest.ini),
+# ansible_collections set up by ansible-test; tests/conftest.py puts tests/ on sys.path itself.
+ansible-test-units: stage
+	cd $(AC_COLL) && $(BIN)/ansible-test units $(UNITS_ARGS)
 
 # Best effort: ansible-test skips its shellcheck test (with a warning) when the tool is missing.
 shellcheck:
@@ -118,6 +138,34 @@ molecule: venv collpath
 build: venv
 	mkdir -p $(DIST)
 	$(BIN)/ansible-galaxy collection build --force --output-path $(DIST)
+
+# --- docs ----------------------------------------------------------------------
+# docs-lint (part of make test, about 15 s): the extra docs pages docs/docsite/rst/*.rst, generated
+# from the Markdown guides docs/safety.md and docs/migrating-from-s32s.md by scripts/md2rst.py, are
+# current, and antsibull-docs lint-collection-docs --plugin-docs is clean, references to other
+# collections included. antsibull-docs copies the dependencies (amazon.aws) with `git ls-files`
+# when they sit in a git work tree; .collections/ is git-ignored, so GIT_CEILING_DIRECTORIES keeps
+# git from finding this tree above them.
+# make docs (not part of make test): regenerates docs/docsite/rst, lints, then builds the docsite
+# with antsibull-docs sphinx-init and Sphinx under -W (warnings are errors), offline
+# (scripts/build_docsite.py), into $(DOCSITE)/build/html.
+DOCSITE := $(CURDIR)/tests/output/docsite
+
+docs-lint: venv collpath
+	$(BIN)/python scripts/md2rst.py --check
+	GIT_CEILING_DIRECTORIES=$(COLL) $(BIN)/antsibull-docs lint-collection-docs --plugin-docs \
+	    --validate-collection-refs=all --disallow-unknown-collection-refs --check-extra-docs-refs .
+
+docs: venv collpath
+	$(BIN)/python scripts/md2rst.py
+	$(MAKE) --no-print-directory docs-lint
+	$(BIN)/python scripts/build_docsite.py $(DOCSITE)
+
+# Galaxy's importer (galaxy-importer, pinned in requirements-dev.txt) on the built tarball, configured
+# for no Docker and no network: no ansible-test (it needs a container), ansible-doc and
+# ansible-lint --offline with amazon.aws from $(COLL). Fails on any ERROR or WARNING line.
+importer: build collpath
+	$(BIN)/python scripts/galaxy_import.py --workdir $(CURDIR)/tests/output/importer --collections $(COLL) $(TARBALL)
 
 clean:
 	rm -rf $(COLL) $(AC_TMP) tests/output .pytest_cache

@@ -1,15 +1,25 @@
 # Copyright: s32s.sync contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Shared fixtures: real S3 servers (see tests/s3servers.py) and an environment for ansible CLIs."""
+"""Shared fixtures: real S3 servers (see tests/s3servers.py) and an environment for ansible CLIs.
+
+The test helpers (s3servers, ansiblerun, syncrun, safetykit) are plain modules in this directory,
+imported by name; this file puts the directory on sys.path first. pytest loads it before any test
+module below it, whether pytest runs from the root (pytest.ini) or through ``ansible-test units``
+(which brings its own pytest configuration).
+"""
 
 import os
 import sys
 
 import pytest
 
+TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
+if TESTS_DIR not in sys.path:
+    sys.path.insert(0, TESTS_DIR)
+
 from s3servers import SERVER_NAMES, S3Endpoint, ServerPool
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO_ROOT = os.path.dirname(TESTS_DIR)
 
 
 @pytest.fixture(scope='session')

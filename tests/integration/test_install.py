@@ -28,11 +28,12 @@ JUNK = ('.venv', 'venv', '.collections', 'collections', '.ansible', '.git', '.gi
         '.ci', 'tests/output', 'bench', 'scripts', 'Makefile', 'conftest.py', 'pytest.ini',
         'requirements-dev.txt', '.ansible-lint', 'changelogs/fragments', 'changelogs/.plugin-cache.yaml')
 # What a user needs: the modules and their shared code, the roles, the playbooks, the docs.
-REQUIRED = ('MANIFEST.json', 'FILES.json', 'README.md', 'CHANGELOG.rst', 'changelogs/changelog.yaml',
+REQUIRED = ('MANIFEST.json', 'FILES.json', 'README.md', 'LICENSE', 'CHANGELOG.rst', 'changelogs/changelog.yaml',
             'meta/runtime.yml', 'meta/execution-environment.yml', 'requirements.txt', 'bindep.txt',
             'plugins/modules/s32s_push.py', 'plugins/modules/s32s_pull.py', 'plugins/modules/s32s_replicate.py',
             'plugins/doc_fragments/common.py', 'roles/pull/meta/argument_specs.yml',
             'roles/push/meta/argument_specs.yml', 'roles/pull/handlers/main.yml',
+            'roles/pull/README.md', 'roles/push/README.md',
             'playbooks/deploy_site.yml', 'playbooks/publish_site.yml', 'playbooks/replicate.yml')
 
 
@@ -76,6 +77,10 @@ def test_galaxy_yml_is_complete():
     # ansible-lint galaxy[tags]: one of these is required
     assert set(meta['tags']) & {'application', 'cloud', 'database', 'eda', 'infrastructure', 'linux', 'monitoring',
                                 'networking', 'security', 'storage', 'tools', 'windows'}
+    # no invented or empty URLs: a field is present only when what it names exists
+    for key in ('repository', 'documentation', 'homepage', 'issues'):
+        if key in meta:
+            assert meta[key] and 'example.' not in meta[key], (key, meta[key])
     ignored = set(meta['build_ignore'])
     for name in ('.venv', '.collections', 'tests/output', 'bench', '.git'):
         assert name in ignored, name

@@ -119,7 +119,7 @@ def test_the_task_passes_every_variable_to_its_option(role):
 @pytest.mark.parametrize('path', [
     'roles/pull/tasks/main.yml', 'roles/pull/tasks/preflight.yml', 'roles/pull/handlers/main.yml',
     'roles/push/tasks/main.yml', 'roles/push/tasks/preflight.yml',
-    'playbooks/deploy_site.yml', 'playbooks/publish_site.yml', 'playbooks/inventory.example.yml'])
+    'playbooks/deploy_site.yml', 'playbooks/publish_site.yml', 'playbooks/inventory/example.yml'])
 def test_every_variable_used_exists(path):
     known = OUTPUTS | TAGS
     for role in ROLES:
@@ -136,3 +136,23 @@ def test_pull_handler_restarts_on_the_topic_only_outside_check_mode():
     assert handler['when'] == 'not ansible_check_mode'
     (task,) = [t for t in load('pull', 'tasks', 'main.yml') if 's32s.sync.s32s_pull' in t]
     assert task['notify'] == 's32s_pull changed'
+
+
+@pytest.mark.parametrize('role', sorted(ROLES))
+def test_the_readme_names_only_real_variables_and_every_group(role):
+    """roles/<role>/README.md (the Galaxy importer requires one) points at the argument specs and does not drift."""
+    text = read('roles', role, 'README.md')
+    assert text.startswith('# s32s.sync.%s\n' % role)
+    assert 'meta/argument_specs.yml' in text
+    for section in ('## Variables', '## Example play', '## Handlers'):
+        assert section in text, section
+    defaults = load(role, 'defaults', 'main.yml')
+    named = set(re.findall(r'(?<![\w.])(%s_\w+)' % role, text))
+    assert named - set(defaults) - OUTPUTS - TAGS == set()
+    # every variable of the role appears in the summary table
+    assert set(defaults) - named == set()
+    for block in re.findall(r'```yaml\n(.*?)```', text, re.S):
+        for play in yaml.safe_load(block):
+            for entry in play['roles']:
+                assert entry['role'] == 's32s.sync.%s' % role
+                assert set(entry['vars']) <= set(defaults), entry['vars']
