@@ -15,17 +15,23 @@ import pytest
 import yaml
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
-from ansible_collections.s32s.sync.plugins.module_utils._argspec import pull_argument_spec, push_argument_spec
+from ansible_collections.s32s.sync.plugins.module_utils._argspec import (
+    pull_argument_spec, push_argument_spec, sync_argument_spec)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-ROLES = {'pull': pull_argument_spec, 'push': push_argument_spec}
+ROLES = {'pull': pull_argument_spec, 'push': push_argument_spec, 'share': sync_argument_spec}
+#: The module each role runs.
+MODULES = {'pull': 's32s.sync.s32s_pull', 'push': 's32s.sync.s32s_push', 'share': 's32s.sync.s32s_sync'}
 #: Role variables that are not module options.
-ROLE_ONLY = {'pull': {'restart_services'}, 'push': set()}
+ROLE_ONLY = {'pull': {'restart_services'}, 'push': set(), 'share': {'restart_services'}}
 #: Registered results (outputs, not inputs).
-OUTPUTS = {'pull_result', 'push_result'}
+OUTPUTS = {'pull_result', 'push_result', 'share_result'}
 #: Tags (same naming scheme).
-TAGS = {'pull_preflight', 'pull_sync', 'push_preflight', 'push_sync'}
-TYPES = {'str': str, 'path': str, 'raw': (str, int), 'bool': bool, 'int': int, 'list': list, 'dict': dict}
+TAGS = {'pull_preflight', 'pull_sync', 'push_preflight', 'push_sync', 'share_preflight', 'share_sync'}
+#: Inventory groups the playbooks run on (same naming scheme).
+GROUPS = {'share_hosts'}
+TYPES = {'str': str, 'path': str, 'raw': (str, int), 'bool': bool, 'int': int, 'float': (int, float), 'list': list,
+         'dict': dict}
 
 
 def load(role, *parts):
@@ -99,7 +105,7 @@ def test_role_variables_are_module_options_with_the_module_defaults(role):
 @pytest.mark.parametrize('role', sorted(ROLES))
 def test_the_task_passes_every_variable_to_its_option(role):
     tasks = load(role, 'tasks', 'main.yml')
-    module = 's32s.sync.s32s_%s' % role
+    module = MODULES[role]
     (task,) = [t for t in tasks if module in t]
     args = task[module]
     prefix = '%s_' % role
@@ -108,23 +114,27 @@ def test_the_task_passes_every_variable_to_its_option(role):
     for option, expr in args.items():
         (var,) = re.findall(r'\b(%s\w+)' % prefix, expr)
         assert var == prefix + option, (option, expr)
-        if defaults[var] in ('', [], {}):
+        if var in defaults and defaults[var] in ('', [], {}):
             assert 'default(omit, true)' in expr, '%s: an empty value must be omitted' % option
         passed.add(var)
     expected = {v for v in defaults if v[len(prefix):] not in ROLE_ONLY[role]}
+    expected |= {name for name, spec in options(role).items() if spec.get('required')}
     assert passed == expected
     assert task['register'] == '%s_result' % role
 
 
 @pytest.mark.parametrize('path', [
     'roles/pull/tasks/main.yml', 'roles/pull/tasks/preflight.yml', 'roles/pull/handlers/main.yml',
-    'roles/push/tasks/main.yml', 'roles/push/tasks/preflight.yml',
-    'playbooks/deploy_site.yml', 'playbooks/publish_site.yml', 'playbooks/inventory/example.yml'])
+    'roles/push/tasks/main.yml', 'roles/push/tasks/preflight.yml', 'roles/share/tasks/main.yml',
+    'roles/share/handlers/main.yml', 'playbooks/deploy_site.yml', 'playbooks/publish_site.yml',
+    'playbooks/share.yml', 'playbooks/inventory/example.yml'])
 def test_every_variable_used_exists(path):
-    known = OUTPUTS | TAGS
+    known = OUTPUTS | TAGS | GROUPS
     for role in ROLES:
-        known.update(load(role, 'defaults', 'main.yml'))
-    used = set(re.findall(r'(?<![\w])(s32s_(?:pull|push)_\w+)', read(path)))
+        known.update(options(role))
+    used = set(re.findall(r'(?<![\w.])((?:pull|push|share)_\w+)', read(path)))
+    if path.startswith('roles/'):
+        assert used, 'no role variable found: the pattern is wrong'
     assert used - known == set()
 
 
@@ -148,11 +158,11 @@ def test_the_readme_names_only_real_variables_and_every_group(role):
         assert section in text, section
     defaults = load(role, 'defaults', 'main.yml')
     named = set(re.findall(r'(?<![\w.])(%s_\w+)' % role, text))
-    assert named - set(defaults) - OUTPUTS - TAGS == set()
+    assert named - set(options(role)) - OUTPUTS - TAGS - GROUPS == set()
     # every variable of the role appears in the summary table
     assert set(defaults) - named == set()
     for block in re.findall(r'```yaml\n(.*?)```', text, re.S):
         for play in yaml.safe_load(block):
             for entry in play['roles']:
                 assert entry['role'] == 's32s.sync.%s' % role
-                assert set(entry['vars']) <= set(defaults), entry['vars']
+                assert set(entry['vars']) <= set(options(role)), entry['vars']
