@@ -17,13 +17,13 @@ description:
     change is copied to the other side. Changed on both sides to the same bytes: nothing to copy. Changed on
     both sides differently: a conflict, settled by O(conflict). An edit always beats a deletion. Deleted on both
     sides: forgotten."
-  - Without a base (the first run, a new host, a lost O(state_dir)) the sync is a union: nothing is deleted,
+  - Without a base (the first run, a new host, a lost O(state_dir)) the sync is a union; nothing is deleted,
     and differing content at the same path is a conflict, never an overwrite.
   - A local file whose modification time changed but whose bytes did not (C(touch), a restore from backup) is
     not an edit. A local rename (same inode, size and modification time) becomes a server-side copy and a
     delete of the old key; a remote rename (same ETag) becomes a local rename. Renames are not counted as
     deletions.
-  - With O(trash=true) (the default) every content this module replaces or deletes, on either side, is kept:
+  - With O(trash=true) (the default) every content this module replaces or deletes, on either side, is kept,
     locally under C(<path>/.s32s-trash/<UTC time>-<replica>/), on S3 under C(<prefix>/.s32s-trash/<UTC time>-<replica>/),
     byte for byte, at the same relative path. Conflict copies are never deleted by this module.
   - The names C(.s32s-trash) and C(.s32s-sync) at the top of O(path) and of the prefix belong to this module
@@ -109,7 +109,7 @@ options:
         replica on one host never overlap, whatever this option says (a lock file in O(state_dir)).
       - V(auto) takes a lease, the object C(<prefix>/.s32s-sync/lease), when the run is about to write the bucket.
         The lease is created with C(If-None-Match) and renewed and taken over with C(If-Match) (conditional
-        writes: AWS S3, MinIO, Ceph RGW, R2, moto). Each run first checks that the endpoint refuses a conditional
+        writes, which AWS S3, MinIO, Ceph RGW, R2 and moto honour). Each run first checks that the endpoint refuses a conditional
         write it must refuse; where it does not (C(rclone serve s3) ignores the conditions), the run goes on
         with the host lock only and a warning. The trash keeps a lost race recoverable in every case.
       - V(required) fails before any change where no lease can be held.
@@ -120,7 +120,7 @@ options:
         lease and send no probe.
     type: str
     default: auto
-    choices: [auto, required, off]
+    choices: [auto, required, "off"]
   lock_timeout:
     description:
       - Seconds to wait for another run of the same replica on this host, and for another replica's lease,

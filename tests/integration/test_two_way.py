@@ -8,6 +8,7 @@ of one prefix stand for two hosts.
 
 import os
 import threading
+import time
 
 import pytest
 
@@ -257,7 +258,7 @@ def test_two_runs_of_one_replica_never_overlap(s3, tmp_path):
         except S32SError as e:
             errors.append(e)
 
-    threads = [threading.Thread(target=go) for _ in range(2)]
+    threads = [threading.Thread(target=go), threading.Thread(target=go)]
     for th in threads:
         th.start()
         th.join(0.05)
@@ -449,4 +450,74 @@ def test_connections_cut_mid_run_then_a_rerun_converges(s3, tmp_path):
     fixed = a.sync()
     assert fixed['status'] == 'ok'
     assert a.files() == remote(s3) and len(a.files()) == 12
+    assert a.sync()['changed'] is False
+
+
+def test_an_object_changed_after_listing_is_never_overwritten_under_conditional_writes(moto_s3, tmp_path):
+    from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs import two_way
+    s3 = moto_s3
+    a = Replica(s3, tmp_path, 'web1')
+    write(a.root, 'doc.txt', 'v1')
+    write(a.root, 'other.txt', 'o1')
+    a.sync()
+    write(a.root, 'doc.txt', 'v2 local')
+    write(a.root, 'other.txt', 'o2 local')
+    write(a.root, 'new.txt', 'n')
+    run = two_way.SyncRun(a.job())
+    two_way.plan_sync(run)
+    put(s3, 'share/doc.txt', 'someone else, after our listing')
+    put(s3, 'share/new.txt', 'created elsewhere meanwhile')
+    two_way._apply(run, conditional=True)  # pylint: disable=protected-access
+    assert sorted(p for p, _why in run.applied.deferred) == ['doc.txt', 'new.txt']
+    assert remote(s3)['doc.txt'] == b'someone else, after our listing'
+    assert remote(s3)['new.txt'] == b'created elsewhere meanwhile'
+    assert remote(s3)['other.txt'] == b'o2 local'
+    again = a.sync()                        # both changed: conflicts, both contents kept
+    assert sorted(c['path'] for c in again['conflicts']) == ['doc.txt', 'new.txt']
+    values = set(a.files().values())
+    assert {b'v2 local', b'someone else, after our listing', b'n', b'created elsewhere meanwhile'} <= values
+
+
+def test_a_lost_base_is_a_union_then_syncs_again(s3, tmp_path):
+    import shutil
+    a, b = Replica(s3, tmp_path, 'web1'), Replica(s3, tmp_path, 'web2')
+    for name in ('same', 'gone', 'edited'):
+        write(a.root, name, name)
+    a.sync()
+    b.sync()
+    os.unlink(os.path.join(b.root, 'gone'))
+    b.sync()                                     # 'gone' is deleted on S3 (and kept in its trash)
+    write(a.root, 'edited', 'edited by a')
+    shutil.rmtree(a.state)                       # a loses its base
+    lost = a.sync()
+    assert lost['first_sync'] and lost['deleted_local'] == lost['deleted_remote'] == 0
+    assert any('no base' in w for w in lost['warnings'])
+    # without a base, 'gone' comes back (a union), 'edited' differs on both sides: a conflict
+    assert remote(s3)['gone'] == b'gone' and [c['path'] for c in lost['conflicts']] == ['edited']
+    b.sync()
+    a.sync()
+    assert a.files() == b.files() == remote(s3)
+    assert a.sync()['changed'] is False and a.sync()['first_sync'] is False
+
+
+def test_the_server_stopped_mid_run_then_a_rerun_converges(rclone_s3, tmp_path):
+    # rclone only: its objects are files that survive a restart (moto keeps them in memory)
+    s3 = rclone_s3
+    a = Replica(s3, tmp_path, 'web1')
+    for i in range(300):
+        write(a.root, f'f{i:03d}', f'{i}')
+    results = []
+    client = s3.client(retries={'max_attempts': 1, 'mode': 'standard'}, connect_timeout=2, read_timeout=5)
+    with s3.requests() as log:
+        th = threading.Thread(target=lambda: results.append(a.sync(client=client, lock='off')))
+        th.start()
+        while log.count(op='PutObject') < 20 and th.is_alive():
+            time.sleep(0.005)
+        s3.stop()
+        th.join(120)
+    s3.start()
+    assert not th.is_alive() and results and results[0]['status'] == 'failed'
+    assert 0 < results[0]['uploaded'] < 300
+    again = a.sync()
+    assert again['status'] == 'ok' and a.files() == remote(s3) and len(remote(s3)) == 300
     assert a.sync()['changed'] is False

@@ -226,8 +226,9 @@ def _take_lease(run: SyncRun) -> t.Optional[Lease]:
     return None
 
 
-def _apply(run: SyncRun) -> None:
-    """Apply the plan of ``run`` and write the base (the host lock is held)."""
+def _apply(run: SyncRun, conditional: bool) -> None:
+    """Apply the plan of ``run`` and write the base (the host lock is held;
+    ``conditional``: the lease proved that the store honours conditional writes)."""
     job = run.job
     base = Base(job.base_path)
     records = dict(run.base)
@@ -246,8 +247,10 @@ def _apply(run: SyncRun) -> None:
     if run.plan.actions:
         folder = f"{run.stamp}-{job.replica}" if job.trash else ""
         applier = SyncApplier(job.local, job.remote, run.local, run.remote, agree, folder,
-                              ThreadPool(job.options.concurrency))
+                              ThreadPool(job.options.concurrency), conditional=conditional)
         run.applied = applier.apply(run.plan)
+        for relpath, why in run.applied.deferred:
+            run.warnings.append(f"{job.label}: {relpath!r} not uploaded: {why}")
     if (run.plan.actions or run.plan.records or run.plan.dropped or not os.path.exists(base.path)
             or os.path.exists(base.journal_path)):
         try:
@@ -276,7 +279,7 @@ def run_sync(job: SyncJob, *, check_mode: bool) -> SyncRun:
         try:
             if lease is not None:
                 plan_sync(run)  # listed again under the lease: nobody else writes the prefix now
-            _apply(run)
+            _apply(run, conditional=lease is not None)
         finally:
             if lease is not None:
                 if lease.lost:

@@ -25,9 +25,11 @@ base's journal: a crash leaves a base the next run converges from).
 
 from __future__ import annotations
 
+import threading
 import typing as t
 
-from ..plan.threeway import DELETE, DOWNLOAD, LOCAL, REMOTE, RENAME, UPLOAD, SyncAction, SyncPlan
+from ..errors import StoreError
+from ..plan.threeway import DOWNLOAD, LOCAL, REMOTE, RENAME, UPLOAD, SyncAction, SyncPlan
 from ..sides.local import LocalSide
 from ..sides.s3 import S3Side
 from ..sides.tree import Entry, Tree
@@ -36,6 +38,13 @@ from .pools import ThreadPool
 
 #: The trash directory (local) and key part (S3), under the root or ``prefix/``.
 TRASH = ".s32s-trash"
+#: Error codes of a refused conditional write (412) or a concurrent one (409).
+PRECONDITION_CODES = ("PreconditionFailed", "412", "ConditionalRequestConflict", "409")
+DEFERRED = "deferred"
+
+
+class _Deferred(Exception):
+    """A conditional upload was refused: the object changed after it was listed."""
 
 
 class SyncApplied:
@@ -45,9 +54,13 @@ class SyncApplied:
     :ivar failed: ``[(side:relpath, error)]``.
     :ivar not_run: actions not run because an earlier one failed.
     :ivar trashed: ``[(side, relpath)]`` contents kept in the trash.
+    :ivar deferred: ``[(relpath, why)]`` uploads the store refused because the
+        object changed after it was listed (a conditional write): left for the
+        next run, which plans them again (a conflict, if both changed).
     """
 
     def __init__(self) -> None:
+        self.deferred: list[tuple[str, str]] = []
         self.done: list[SyncAction] = []
         self.failed: list[tuple[str, str]] = []
         self.not_run: list[SyncAction] = []
@@ -67,17 +80,23 @@ class SyncApplier:
     :param agree: ``(relpath, Record or None)``, called once per finished action.
     :param trash_folder: this run's trash folder name, or ``''``: no trash.
     :param pool: a worker pool for the transfers.
+    :param conditional: the store honours conditional writes (probed): an
+        upload replaces only the object the plan saw (``If-Match``) and creates
+        only where there is none (``If-None-Match: *``).
     """
 
     def __init__(self, local: LocalSide, remote: S3Side, local_tree: Tree, remote_tree: Tree,
-                 agree: t.Callable[[str, t.Optional[Record]], None], trash_folder: str, pool: t.Any = None) -> None:
+                 agree: t.Callable[[str, t.Optional[Record]], None], trash_folder: str, pool: t.Any = None,
+                 conditional: bool = False) -> None:
+        self.conditional = conditional
         self.local, self.remote = local, remote
         self.local_tree, self.remote_tree = local_tree, remote_tree
         self.agree = agree
         self.trash_folder = trash_folder
         self.pool = pool or ThreadPool(8)
         self.applied = SyncApplied()
-        self.renamed: dict[str, Entry] = {}  # local renames of conflict copies: new name -> entry
+        self.renamed: dict[str, Entry] = {}
+        self._lock = threading.Lock()  # local renames of conflict copies: new name -> entry
 
     def _fail(self, action: SyncAction, error: str) -> None:
         self.applied.failed.append((f"{action.side}:{action.to or action.relpath}", error))
@@ -115,7 +134,18 @@ class SyncApplier:
             entry = self.renamed.get(source) or self.local_tree.entries[source]
             if a.replaces:
                 self._keep(REMOTE, a.relpath, self.remote_tree.entries[a.relpath].size)
-            etag = self.remote.upload_file(a.relpath, self.local.path(source), entry.size)
+            condition = None
+            if self.conditional:
+                listed = self.remote_tree.entries.get(a.relpath)
+                condition = {"IfMatch": f'"{listed.etag}"'} if listed is not None and listed.etag \
+                    else {"IfNoneMatch": "*"}
+            try:
+                etag = self.remote.upload_file(a.relpath, self.local.path(source), entry.size, condition)
+            except StoreError as e:
+                if e.code in PRECONDITION_CODES:
+                    raise _Deferred(f"{self.remote.display(a.relpath)} changed after it was listed; "
+                                    f"the next run plans it again") from None
+                raise
             now = self.local.stat_entry(source)
             if (now.size, now.mtime_ns, now.ctime_ns, now.ino) != (entry.size, entry.mtime_ns, entry.ctime_ns,
                                                                    entry.ino):
@@ -144,11 +174,17 @@ class SyncApplier:
         def run(a: SyncAction) -> str:
             try:
                 self._transfer(a)
+            except _Deferred as e:
+                with self._lock:
+                    self.applied.deferred.append((a.relpath, str(e)))
+                return DEFERRED
             except Exception as e:  # pylint: disable=broad-except
                 return str(getattr(e, "msg", "") or getattr(e, "strerror", "") or e) or type(e).__name__
             return ""
 
         for action, error, pool_error in self.pool.run(run, work) if work else ():
+            if error == DEFERRED:
+                continue
             if error or pool_error:
                 self._fail(action, error or pool_error)
             elif action.kind != RENAME:
@@ -188,15 +224,10 @@ class SyncApplier:
             by_path[a.relpath] = a
         if not by_path:
             return
-        order = [p for p in sorted(by_path)]
-        outcome = self.remote.delete_many(order)
-        for relpath in outcome.deleted:
-            a = by_path[relpath]
-            self.applied.done.append(a)
-            if a.kind == DELETE:
-                self.agree(relpath, None)
-            else:
-                self.agree(relpath, None)  # the old name of a rename; the new one was agreed when copied
+        outcome = self.remote.delete_many(sorted(by_path))
+        for relpath in outcome.deleted:  # a deleted path, or the old name of a rename (the new one is agreed)
+            self.applied.done.append(by_path[relpath])
+            self.agree(relpath, None)
         for relpath, error in outcome.failed:
             self._fail(by_path[relpath], error)
         self.applied.not_run.extend(by_path[p] for p in outcome.not_attempted)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ..plan.threeway import DELETE, DOWNLOAD, LOCAL, REMOTE, RENAME, UPLOAD, SyncAction
+from ..plan.threeway import DELETE, DOWNLOAD, LOCAL, RENAME, UPLOAD, SyncAction
 from .two_way import SyncRun
 
 #: Result counts, in the order the docs list them.

@@ -166,11 +166,9 @@ def conflict_name(relpath: str, replica: str, stamp: str, taken: t.Container[str
         than letters, digits, ``.``, ``_`` and ``-`` become ``_``).
     :param stamp: UTC time of the run, ``YYYYMMDDTHHMMSSZ``.
     """
-    directory, _, name = relpath.rpartition("/")
+    directory, name = posixpath.split(relpath)
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in replica) or "replica"
-    stem, ext = posixpath.splitext(name)
-    if not stem:  # '.bashrc': splitext gives ('.bashrc', '') already; kept for clarity
-        stem, ext = name, ""
+    stem, ext = posixpath.splitext(name)  # '.bashrc' -> ('.bashrc', '')
     base = f"{stem}.{CONFLICT_WORD}-{safe}-{stamp}"
     candidate, n = base + ext, 2
     while (f"{directory}/{candidate}" if directory else candidate) in taken:

@@ -106,14 +106,16 @@ class S3Side:
         """
         return self.store.download(self.location.bucket, self.key(relpath), fileobj, size)
 
-    def upload_file(self, relpath: str, path: str, size: int) -> t.Optional[str]:
-        """Upload the local file ``path`` of ``size`` bytes as ``relpath``.
+    def upload_file(self, relpath: str, path: str, size: int,
+                    condition: t.Optional[t.Mapping[str, str]] = None) -> t.Optional[str]:
+        """Upload the local file ``path`` of ``size`` bytes as ``relpath``
+        (``condition``: see ``S3Store.upload``).
 
         :returns: the normalised ETag, or ``None`` when the server gave none
             (multipart uploads: the caller computes it).
         :raises StoreError: the request failed. :raises OSError: ``path`` cannot be read.
         """
-        return self.store.upload(self.location.bucket, self.key(relpath), path, size)
+        return self.store.upload(self.location.bucket, self.key(relpath), path, size, condition)
 
     def copy_from(self, src: "S3Side", relpath: str, entry: Entry) -> str:
         """Copy ``relpath`` of ``src`` here: server-side when both sides use the same

@@ -248,7 +248,8 @@ class S3Store:
         return written, md5.hexdigest()
 
     # -- writing -----------------------------------------------------------
-    def upload(self, bucket: str, key: str, path: str, size: int) -> t.Optional[str]:
+    def upload(self, bucket: str, key: str, path: str, size: int,
+               condition: t.Optional[t.Mapping[str, str]] = None) -> t.Optional[str]:
         """Upload the local file ``path`` of ``size`` bytes to ``key``.
 
         Below ``MULTIPART_THRESHOLD`` one PutObject (botocore retries it; the
@@ -257,13 +258,19 @@ class S3Store:
         upload in parts of ``part_size_for(size)`` bytes, with bounded memory.
         Content-Type is guessed from the name (``mimetypes``).
 
+        ``condition`` (``{"IfMatch": '"<etag>"'}`` or ``{"IfNoneMatch": "*"}``,
+        two-way sync under a lease) makes a single-part upload conditional: it
+        goes through botocore, and a store that refuses it answers 412
+        (``StoreError`` code ``PreconditionFailed``). Multipart uploads are not
+        conditional (s3transfer does not pass the headers).
+
         :returns: the normalised ETag when the server returned one, else ``None``.
         :raises StoreError: the request failed.
         :raises OSError: the local file cannot be read.
         """
         content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
         try:
-            if size < MULTIPART_THRESHOLD and self.crt is not None:
+            if size < MULTIPART_THRESHOLD and self.crt is not None and not condition:
                 with open(path, "rb") as f:
                     data = f.read(MULTIPART_THRESHOLD)
                 if len(data) != size:
@@ -272,7 +279,7 @@ class S3Store:
             if size < MULTIPART_THRESHOLD:
                 with open(path, "rb") as f:
                     resp = self.client.put_object(Bucket=bucket, Key=key, Body=f, ContentLength=size,
-                                                  ContentType=content_type)
+                                                  ContentType=content_type, **(condition or {}))
                 return normalize_etag(resp.get("ETag")) or None
             part = part_size_for(size)
             config = self.transfer_config or TransferConfig(multipart_threshold=MULTIPART_THRESHOLD,

@@ -108,7 +108,8 @@ CASES = {
 
 
 def model(local, remote, base):
-    pick = (lambda v: {} if v is None else {"a": v})
+    def pick(v):
+        return {} if v is None else {"a": v}
     return pick(local), pick(remote), pick(base)
 
 
@@ -301,5 +302,5 @@ def test_every_action_names_one_side():
     local, remote, base = {"a": 2, "b": 1}, {"a": 3, "c": 1}, {"a": 1, "b": 1, "c": 1}
     plan = plan_model(local, remote, base, conflict=KEEP_BOTH)
     assert all(isinstance(a, SyncAction) and a.side in (LOCAL, REMOTE) for a in plan.actions)
-    assert [p for p, _ in itertools.groupby(a.relpath for a in plan.actions)] == sorted(
+    assert [p for p, _group in itertools.groupby(a.relpath for a in plan.actions)] == sorted(
         {a.relpath for a in plan.actions})
