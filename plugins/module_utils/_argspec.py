@@ -116,6 +116,7 @@ def sync_argument_spec() -> dict[str, t.Any]:
         conflict=dict(type="str", default="keep_both", choices=["keep_both", "newer", "local", "remote", "fail"]),
         readonly=dict(type="bool", default=False),
         trash=dict(type="bool", default=True),
+        trash_retention_days=dict(type="int", default=30),
         lock=dict(type="str", default="auto", choices=["auto", "required", "off"]),
         lock_timeout=dict(type="float", default=60.0),
         lease_duration=dict(type="int", default=300),

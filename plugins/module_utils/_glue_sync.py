@@ -57,8 +57,9 @@ def sync_job(module: t.Any) -> SyncJob:
     label = f"sync {path} <-> s3://{location.bucket}/{location.list_prefix}"
     return SyncJob(local=local, remote=remote, ignore=IgnoreRules(params.get("ignore"), "ignore"), options=options,
                    conflict=params["conflict"], delete=params["delete"], readonly=params["readonly"],
-                   trash=params["trash"], replica=replica, lock_timeout=params["lock_timeout"], lock=params["lock"],
-                   lease_duration=params["lease_duration"], label=label,
+                   trash=params["trash"], trash_retention_days=params["trash_retention_days"], replica=replica,
+                   lock_timeout=params["lock_timeout"], lock=params["lock"], lease_duration=params["lease_duration"],
+                   label=label,
                    about={"path": path, "s3": str(location), "endpoint": endpoint, "replica": replica})
 
 

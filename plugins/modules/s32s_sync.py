@@ -95,10 +95,16 @@ options:
     description:
       - Keep every content this module replaces or deletes (see the description). When V(false), replaced and
         deleted contents are gone; conflict copies are still made.
-      - Nothing is removed from the trash by this module; remove old C(.s32s-trash/) folders yourself, or with an
-        S3 lifecycle rule on the C(prefix/.s32s-trash/) prefix.
     type: bool
     default: true
+  trash_retention_days:
+    description:
+      - Trash folders older than this many days are removed whole by a later run that writes their side (a run
+        with nothing to do removes nothing). V(0) keeps them forever.
+      - Only folders named C(<UTC time>-<replica>) directly under C(.s32s-trash/) are removed; conflict copies are
+        ordinary files and are never removed.
+    type: int
+    default: 30
   replica:
     description:
       - This replica's name in conflict copies and trash folders. Default the host's short name.
@@ -257,6 +263,11 @@ errors:
   returned: always
   type: list
   elements: dict
+trash_expired:
+  description: Trash folders (local) and trash objects (S3) removed because they were older than
+    O(trash_retention_days).
+  returned: always
+  type: int
 first_sync:
   description: This replica had no base (a union; nothing was deleted).
   returned: always

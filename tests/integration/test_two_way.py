@@ -521,3 +521,35 @@ def test_the_server_stopped_mid_run_then_a_rerun_converges(rclone_s3, tmp_path):
     again = a.sync()
     assert again['status'] == 'ok' and a.files() == remote(s3) and len(remote(s3)) == 300
     assert a.sync()['changed'] is False
+
+
+def test_trash_expiry_removes_old_trash_folders_and_nothing_else(s3, tmp_path):
+    a = Replica(s3, tmp_path, 'web1')
+    write(a.root, 'a.txt', 'a')
+    a.sync()
+    untouchable = {
+        'share/.s32s-trash/20200101T000000Z-web9/old.txt': 'expired',        # the only one to go
+        'share/.s32s-trash/20991231T000000Z-web9/new.txt': 'young',
+        'share/.s32s-trash/not-a-folder-name/x': 'kept',
+        'share/.s32s-trashy/20200101T000000Z-web9/x': 'a sibling name',
+        'share-old/.s32s-trash/20200101T000000Z-web9/x': 'a sibling prefix',
+        'share/a.conflict-web9-20200101T000000Z.txt': 'a conflict copy',
+    }
+    for key, data in untouchable.items():
+        put(s3, key, data)
+    write(os.path.join(a.root, '.s32s-trash', '20200101T000000Z-web1', 'x'), 'old local')
+    write(os.path.join(a.root, '.s32s-trash', '20991231T000000Z-web1', 'y'), 'young local')
+    with s3.requests() as log:
+        noop = a.sync()                       # downloads the conflict copy only: no remote write, no expiry there
+    assert noop['trash_expired'] == 1         # the local side was written: its old folder goes
+    assert not [r for r in log.entries if r.method == 'DELETE' or r.op == 'DeleteObjects']
+    write(a.root, 'a.txt', 'edited')
+    result = a.sync()
+    assert result['trash_expired'] == 1
+    left = bucket_objects(s3, '')
+    assert 'share/.s32s-trash/20200101T000000Z-web9/old.txt' not in left
+    for key in untouchable:
+        if 'old.txt' not in key:
+            assert key in left, key
+    local_trash = os.listdir(os.path.join(a.root, '.s32s-trash'))
+    assert '20991231T000000Z-web1' in local_trash and '20200101T000000Z-web1' not in local_trash

@@ -29,7 +29,7 @@ from ..config.ignore import IgnoreRules
 from ..config.options import SyncOptions
 from ..errors import ConfigError, S32SError
 from ..plan.gate import Scope, check_sync_plan
-from ..plan.threeway import KEEP_BOTH, SyncPlan, make_sync_plan
+from ..plan.threeway import KEEP_BOTH, LOCAL, REMOTE, SyncPlan, make_sync_plan
 from ..sides.etag import local_matches_etag
 from ..sides.lease import DEFAULT_DURATION_S, Lease, LeaseHeld
 from ..sides.local import LocalSide
@@ -39,7 +39,8 @@ from ..state import manifest as _manifest
 from ..state.base import SYNC, Base
 from ..state.records import Record
 from .pools import ThreadPool
-from .two_way_apply import TRASH, SyncApplied, SyncApplier
+from .trash import TRASH, expire_local, expire_remote, folder_name
+from .two_way_apply import SyncApplied, SyncApplier
 
 #: ``lock`` choices: a lease in the bucket where the store honours conditional writes, else the host lock
 #: and a warning (``auto``); the lease or no change at all (``required``); the host lock only (``off``).
@@ -68,6 +69,8 @@ class SyncJob:
     :ivar delete: propagate deletions.
     :ivar readonly: never write the bucket.
     :ivar trash: keep what is replaced or deleted.
+    :ivar trash_retention_days: trash folders older than this are removed by a
+        run that writes their side (``<= 0``: kept forever).
     :ivar replica: this replica's name (conflict copies, the trash folder).
     :ivar lock_timeout: seconds to wait for another run of this replica.
     :ivar label: how messages name the job.
@@ -81,6 +84,7 @@ class SyncJob:
     delete: bool = True
     readonly: bool = False
     trash: bool = True
+    trash_retention_days: float = 30.0
     replica: str = "replica"
     lock_timeout: float = 60.0
     lock: str = LOCK_AUTO
@@ -112,7 +116,9 @@ class SyncRun:
         self.plan = SyncPlan()
         self.applied: t.Optional[SyncApplied] = None
         self.warnings: list[str] = []
-        self.stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        self.now = datetime.datetime.now(datetime.timezone.utc)
+        self.stamp = self.now.strftime("%Y%m%dT%H%M%SZ")
+        self.trash_expired: list[tuple[str, str]] = []  # (side, folder or trash relpath) removed
         self.local_missing = False
 
 
@@ -226,6 +232,26 @@ def _take_lease(run: SyncRun) -> t.Optional[Lease]:
     return None
 
 
+def _expire_trash(run: SyncRun) -> None:
+    """Remove the trash folders past their retention on each side this run wrote."""
+    job, plan = run.job, run.plan
+    days = job.trash_retention_days
+    if days <= 0:
+        return
+    if plan.on(LOCAL):
+        run.trash_expired.extend((LOCAL, f) for f in expire_local(job.local.real_root, run.now, days))
+    if plan.writes_remote:
+        try:
+            outcome = expire_remote(job.remote.store, job.remote.location, run.now, days)
+        except S32SError as e:
+            run.warnings.append(f"{job.label}: the S3 trash could not be listed for expiry: {e.msg}")
+            return
+        run.trash_expired.extend((REMOTE, r) for r in outcome.deleted)
+        if outcome.failed:
+            run.warnings.append(f"{job.label}: {len(outcome.failed)} expired trash object(s) could not be deleted, "
+                                f"first {outcome.failed[0][0]!r}: {outcome.failed[0][1]}")
+
+
 def _apply(run: SyncRun, conditional: bool) -> None:
     """Apply the plan of ``run`` and write the base (the host lock is held;
     ``conditional``: the lease proved that the store honours conditional writes)."""
@@ -245,12 +271,13 @@ def _apply(run: SyncRun, conditional: bool) -> None:
     for relpath in run.plan.dropped:
         agree(relpath, None)
     if run.plan.actions:
-        folder = f"{run.stamp}-{job.replica}" if job.trash else ""
+        folder = folder_name(run.stamp, job.replica) if job.trash else ""
         applier = SyncApplier(job.local, job.remote, run.local, run.remote, agree, folder,
                               ThreadPool(job.options.concurrency), conditional=conditional)
         run.applied = applier.apply(run.plan)
         for relpath, why in run.applied.deferred:
             run.warnings.append(f"{job.label}: {relpath!r} not uploaded: {why}")
+        _expire_trash(run)
     if (run.plan.actions or run.plan.records or run.plan.dropped or not os.path.exists(base.path)
             or os.path.exists(base.journal_path)):
         try:

@@ -35,9 +35,8 @@ from ..sides.s3 import S3Side
 from ..sides.tree import Entry, Tree
 from ..state.records import Record
 from .pools import ThreadPool
+from .trash import TRASH
 
-#: The trash directory (local) and key part (S3), under the root or ``prefix/``.
-TRASH = ".s32s-trash"
 #: Error codes of a refused conditional write (412) or a concurrent one (409).
 PRECONDITION_CODES = ("PreconditionFailed", "412", "ConditionalRequestConflict", "409")
 DEFERRED = "deferred"
@@ -244,4 +243,4 @@ class SyncApplier:
         return self.applied
 
 
-__all__ = ["SyncApplier", "SyncApplied", "TRASH", "trash_path"]
+__all__ = ["SyncApplier", "SyncApplied", "trash_path", "PRECONDITION_CODES"]

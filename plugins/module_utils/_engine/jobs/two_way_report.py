@@ -78,7 +78,7 @@ def to_result(run: SyncRun, *, check_mode: bool, diff: bool, list_files: bool = 
         errors += applied.failed
     counts["failed"] = len(errors)
     changed_local = any(a.side == LOCAL for a in done)
-    changed = bool(done)
+    changed = bool(done) or bool(run.trash_expired)
     status = "ok"
     msg = ""
     if applied is not None and applied.failed:
@@ -106,6 +106,7 @@ def to_result(run: SyncRun, *, check_mode: bool, diff: bool, list_files: bool = 
         "conflicts": [{"path": c.path, "kept": c.kept} for c in plan.conflicts[:cap]],
         "errors": [{"path": p, "error": e} for p, e in errors[:cap]],
         "first_sync": not plan.base_size,
+        "trash_expired": len(run.trash_expired),
     }
     if list_files:
         result["files"] = {key: [a.relpath for a in done if _count_key(a) == key][:cap]
