@@ -24,7 +24,7 @@ description:
     delete of the old key; a remote rename (same ETag) becomes a local rename. Renames are not counted as
     deletions.
   - With O(trash=true) (the default) every content this module replaces or deletes, on either side, is kept,
-    locally under C(<path>/.s32s-trash/<UTC time>-<replica>/), on S3 under C(<prefix>/.s32s-trash/<UTC time>-<replica>/),
+    locally under C(<path>/.s32s-trash/<UTC time>-<replica>-<run id>/), on S3 under C(<prefix>/.s32s-trash/<UTC time>-<replica>-<run id>/),
     byte for byte, at the same relative path. Conflict copies are never deleted by this module.
   - The names C(.s32s-trash) and C(.s32s-sync) at the top of O(path) and of the prefix belong to this module
     and are never synced. Symlinks under O(path) are never followed nor replaced; they are reported as skipped.
@@ -101,7 +101,7 @@ options:
     description:
       - Trash folders older than this many days are removed whole by a later run that writes their side (a run
         with nothing to do removes nothing). V(0) keeps them forever.
-      - Only folders named C(<UTC time>-<replica>) directly under C(.s32s-trash/) are removed; conflict copies are
+      - Only folders named C(<UTC time>-<replica>-<run id>) directly under C(.s32s-trash/) are removed; conflict copies are
         ordinary files and are never removed.
     type: int
     default: 30

@@ -54,7 +54,8 @@ class Replica:
         return {p: v for p, v in local_files(self.root).items() if not p.startswith(TRASH + '/')}
 
     def trash(self):
-        return {p.split('/', 2)[2]: v for p, v in local_files(self.root).items() if p.startswith(TRASH + '/')}
+        """'<folder>/<relpath>' -> bytes of the local trash."""
+        return {p.split('/', 1)[1]: v for p, v in local_files(self.root).items() if p.startswith(TRASH + '/')}
 
 
 def remote(s3, prefix='share'):
@@ -63,7 +64,13 @@ def remote(s3, prefix='share'):
 
 
 def remote_trash(s3, prefix='share'):
-    return {k.split('/', 3)[3]: v for k, v in bucket_objects(s3, f'{prefix}/{TRASH}/').items()}
+    """'<folder>/<relpath>' -> bytes of the S3 trash."""
+    return {k.split('/', 2)[2]: v for k, v in bucket_objects(s3, f'{prefix}/{TRASH}/').items()}
+
+
+def trashed(trash, relpath):
+    """The contents a trash (``Replica.trash()`` or ``remote_trash()``) holds for ``relpath``, in any folder."""
+    return sorted(v for k, v in trash.items() if k.split('/', 1)[1] == relpath)
 
 
 def test_two_replicas_converge_and_a_second_run_lists_only(s3, tmp_path):
@@ -102,8 +109,8 @@ def test_edits_deletes_and_renames_travel_both_ways_with_trash(s3, tmp_path):
     a.sync()
     expected = {'f0.txt': b'v2 edited on a', 'moved.txt': b'v1 2', 'f3.txt': b'v1 3'}
     assert a.files() == b.files() == remote(s3) == expected
-    assert remote_trash(s3)['f1.txt'] == b'v1 1'           # the remote copy b deleted is kept
-    assert a.trash()['f1.txt'] == b'v1 1' and b.trash()['f0.txt'] == b'v1 0'
+    assert trashed(remote_trash(s3), 'f1.txt') == [b'v1 1']   # the remote copy b deleted is kept
+    assert trashed(a.trash(), 'f1.txt') == [b'v1 1'] and trashed(b.trash(), 'f0.txt') == [b'v1 0']
 
 
 def test_edit_on_both_sides_keeps_both_contents_on_every_replica(s3, tmp_path):
@@ -553,3 +560,67 @@ def test_trash_expiry_removes_old_trash_folders_and_nothing_else(s3, tmp_path):
             assert key in left, key
     local_trash = os.listdir(os.path.join(a.root, '.s32s-trash'))
     assert '20991231T000000Z-web1' in local_trash and '20200101T000000Z-web1' not in local_trash
+
+
+@pytest.mark.parametrize('seed', [1, 2])
+def test_random_interleaved_changes_on_two_replicas_converge_and_lose_nothing(s3, tmp_path, seed):
+    """Rounds of random creates, edits, deletes and renames on two replicas, each followed by syncs
+    in a random order; at the end every replica equals the bucket and every content ever written by a
+    user is at some path or in some trash (local or S3)."""
+    import random
+    rng = random.Random(seed)
+    reps = [Replica(s3, tmp_path, 'web1'), Replica(s3, tmp_path, 'web2')]
+    written = set()
+    counter = [0]
+
+    def new_content():
+        counter[0] += 1
+        data = f'content {counter[0]} '.encode() * rng.randint(1, 4)
+        written.add(data)
+        return data
+
+    for r in reps:
+        for i in range(6):
+            write(r.root, f'{r.name}-{i}.txt', new_content())
+    for _round in range(4):
+        for r in reps:
+            r.sync()
+        for r in reps:
+            names = sorted(r.files())
+            for _op in range(4):
+                op = rng.choice(['create', 'edit', 'delete', 'rename'])
+                if op == 'create' or not names:
+                    write(r.root, f'n{counter[0]}.txt', new_content())
+                    continue
+                victim = rng.choice(names)
+                path = os.path.join(r.root, victim)
+                if not os.path.exists(path):
+                    continue
+                if op == 'edit':
+                    write(r.root, victim, new_content())
+                elif op == 'delete':
+                    os.unlink(path)
+                else:
+                    os.rename(path, os.path.join(r.root, f'renamed-{counter[0]}-{rng.randint(0, 999)}.txt'))
+        for r in rng.sample(reps, 2):
+            r.sync(max_delete='unlimited')
+    for _settle in range(2):
+        for r in reps:
+            r.sync(max_delete='unlimited')
+    assert reps[0].files() == reps[1].files() == remote(s3)
+    kept = set(remote(s3).values()) | set(remote_trash(s3).values())
+    for r in reps:
+        kept |= set(r.files().values()) | set(r.trash().values())
+    assert written <= kept, f'{len(written - kept)} content(s) lost'
+    assert all(r.sync()['changed'] is False for r in reps)
+
+
+def test_two_runs_in_the_same_second_keep_both_trash_copies(s3, tmp_path):
+    a = Replica(s3, tmp_path, 'web1')
+    write(a.root, 'x.txt', 'one')
+    a.sync()
+    write(a.root, 'x.txt', 'two!')
+    a.sync()
+    write(a.root, 'x.txt', 'three')
+    a.sync()                                   # usually within the second of the run before
+    assert trashed(remote_trash(s3), 'x.txt') == [b'one', b'two!']

@@ -6,7 +6,7 @@
 **PRIVATE**: this module is internal to the s32s.sync collection.
 
 Each run that replaces or deletes content keeps it under
-``.s32s-trash/<YYYYMMDDTHHMMSSZ>-<replica>/<relpath>``, below the local root
+``.s32s-trash/<YYYYMMDDTHHMMSSZ>-<replica>-<run id>/<relpath>``, below the local root
 and below ``prefix/`` (``two_way_apply.py``). A folder older than the
 retention period is removed whole by a later run that writes that side.
 Only folders whose name has that form are ever removed, only directly under
@@ -35,11 +35,13 @@ TRASH = ".s32s-trash"
 FOLDER_RE = re.compile(r"^(\d{8}T\d{6}Z)-[^/]+$")
 
 
-def folder_name(stamp: str, replica: str) -> str:
-    """The trash folder of one run: ``<stamp>-<replica>`` (``stamp``: ``YYYYMMDDTHHMMSSZ``;
-    characters of ``replica`` other than letters, digits, ``.``, ``_`` and ``-`` become ``_``)."""
+def folder_name(stamp: str, replica: str, run_id: str) -> str:
+    """The trash folder of one run: ``<stamp>-<replica>-<run_id>`` (``stamp``:
+    ``YYYYMMDDTHHMMSSZ``; characters of ``replica`` other than letters, digits,
+    ``.``, ``_`` and ``-`` become ``_``). ``run_id`` tells apart two runs of one
+    replica in the same second, so that no run's trash ever replaces another's."""
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in replica) or "replica"
-    return f"{stamp}-{safe}"
+    return f"{stamp}-{safe}-{run_id}"
 
 
 def expired(folders: t.Iterable[str], now: datetime.datetime, days: float) -> list[str]:

@@ -271,7 +271,7 @@ def _apply(run: SyncRun, conditional: bool) -> None:
     for relpath in run.plan.dropped:
         agree(relpath, None)
     if run.plan.actions:
-        folder = folder_name(run.stamp, job.replica) if job.trash else ""
+        folder = folder_name(run.stamp, job.replica, os.urandom(4).hex()) if job.trash else ""
         applier = SyncApplier(job.local, job.remote, run.local, run.remote, agree, folder,
                               ThreadPool(job.options.concurrency), conditional=conditional)
         run.applied = applier.apply(run.plan)

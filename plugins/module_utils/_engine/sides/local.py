@@ -355,8 +355,9 @@ class LocalSide:
         """Keep the current bytes of ``relpath`` at ``to`` (a trash path) before
         they are replaced: a hard link (the replacement is a new inode, so the
         link keeps the old bytes), else a copy. A missing ``relpath`` is no error.
+        Nothing at ``to`` is ever replaced.
 
-        :raises OSError: the copy cannot be made (nothing was replaced yet).
+        :raises OSError: the copy cannot be made, or ``to`` exists (nothing was replaced yet).
         """
         self._no_symlink_on_the_way(relpath, "keep a copy")
         old = self.path(relpath)
@@ -370,8 +371,12 @@ class LocalSide:
         new = self.path(to)
         try:
             os.link(old, new)
-        except OSError:
-            shutil.copy2(old, new)
+        except FileExistsError:
+            raise OSError(f"{to!r} exists already") from None
+        except OSError:  # no hard links here: copy into a new file only
+            with open(old, "rb") as src, open(new, "xb") as dst:
+                shutil.copyfileobj(src, dst)
+            shutil.copystat(old, new)
 
     def make_dir(self, relpath: str) -> None:
         """Create the directory ``relpath`` and its parents (``directory_mode``).

@@ -14,7 +14,7 @@ NOW = datetime.datetime(2026, 12, 3, 12, 0, 0, tzinfo=datetime.timezone.utc)
 
 
 def test_folder_names_hold_the_time_and_a_clean_replica_name():
-    assert folder_name("20261203T120000Z", "web 1/x") == "20261203T120000Z-web_1_x"
+    assert folder_name("20261203T120000Z", "web 1/x", "0a1b2c3d") == "20261203T120000Z-web_1_x-0a1b2c3d"
 
 
 def test_only_old_folders_of_the_right_form_expire():

@@ -500,3 +500,12 @@ def test_keep_copy_holds_the_old_bytes_after_an_atomic_replace(tmp_path):
     side.write_atomic("a", Entry("a", 3, 10**18), lambda f: (f.write(b"new"), hashlib.md5(b"new").hexdigest()))
     assert (root / "a").read_bytes() == b"new" and (root / ".s32s-trash/t/a").read_bytes() == b"old"
     assert not (root / ".s32s-trash/t/missing").exists()
+
+
+def test_keep_copy_never_replaces_a_kept_copy(tmp_path):
+    root = tmp_path / "r"
+    write(root / "a", b"second")
+    write(root / ".s32s-trash/t/a", b"first")
+    with pytest.raises(OSError, match="exists already"):
+        LocalSide(str(root)).keep_copy("a", ".s32s-trash/t/a")
+    assert (root / ".s32s-trash/t/a").read_bytes() == b"first"
