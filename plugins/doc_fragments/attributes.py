@@ -24,7 +24,11 @@ attributes:
     support: full
     platforms: posix
   action_group:
-    description: Action is part of action_group(s), for convenient setting of module_defaults.
+    description:
+      - Action is part of action_group(s), for convenient setting of module_defaults.
+      - The AWS connection options of C(module_defaults) for C(group/aws) (or C(group/amazon.aws.aws), C(group/community.aws.aws))
+        apply too, through this module's action plugin. The task's own arguments win over C(group/s32s.sync.s32s),
+        which wins over C(group/aws), option by option.
     support: full
     membership:
       - s32s.sync.s32s
