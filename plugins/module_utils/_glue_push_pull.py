@@ -93,6 +93,8 @@ def build_options(params: t.Mapping[str, t.Any], protected: set[tuple[str, str]]
         mode=parse_mode(params.get("mode"), "mode"),
         directory_mode=parse_mode(params.get("directory_mode"), "directory_mode"),
         state_dir=params["state_dir"] if params["use_manifest"] else None,
+        lock_dir=params["state_dir"],
+        lock_timeout=params.get("lock_timeout", 60.0),
         protected_keys=frozenset(protected),
     )
 
