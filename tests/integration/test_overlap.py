@@ -82,7 +82,7 @@ def test_two_concurrent_pulls_of_one_map_apply_once(s3, ansible_env, tmp_path):
     lock = lock_of(s3, dest, state_dir)
     with s3.requests() as log:
         with HostLock(lock, 0, 'test'):
-            procs = [start(play_path, ansible_env) for _ in range(2)]
+            procs = [start(play_path, ansible_env) for _run in range(2)]
             deadline = time.monotonic() + 120
             while len(openers(lock)) < 2:  # both modules are waiting for the lock
                 assert all(p.poll() is None for p in procs), [finish(p) for p in procs if p.poll() is not None]
