@@ -8,8 +8,11 @@ module below it, whether pytest runs from the root (pytest.ini) or through ``ans
 (which brings its own pytest configuration).
 """
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 
 import pytest
 
@@ -20,6 +23,13 @@ if TESTS_DIR not in sys.path:
 from s3servers import SERVER_NAMES, S3Endpoint, ServerPool
 
 REPO_ROOT = os.path.dirname(TESTS_DIR)
+
+# No test writes into the home directory of whoever runs them (the modules' default state_dir
+# ~/.cache/s32s.sync, ~/.ansible/tmp): HOME is a temporary directory for this process and every
+# process it starts (ansible-playbook, the modules), removed at exit.
+TEST_HOME = tempfile.mkdtemp(prefix='s32s-test-home-')
+os.environ['HOME'] = TEST_HOME
+atexit.register(shutil.rmtree, TEST_HOME, True)
 
 
 @pytest.fixture(scope='session')

@@ -61,4 +61,16 @@ options:
       - Every map is validated, selected or not.
       - A list of strings; a single string is refused.
     type: raw
+  lock_timeout:
+    description:
+      - Seconds to wait for another run on the same destination on this host, then fail without a change.
+        A push locks each map's S3 prefix, a pull each map's local directory, from before the listing until
+        the manifest is written, so two runs never both apply; the second one plans from what the first
+        one left (usually a no-op).
+      - The lock is an C(flock) on a file in O(state_dir) named from a digest of the prefix or directory
+        (also without O(use_manifest)); the system releases it when the run ends, however it ends.
+        Check mode takes no lock.
+      - It locks runs on one host only. Pushes from two hosts to one prefix are not coordinated.
+    type: float
+    default: 60
 """

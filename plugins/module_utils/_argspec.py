@@ -53,6 +53,7 @@ def push_argument_spec() -> dict[str, t.Any]:
     spec = common_argument_spec()
     spec.update(
         src=dict(type="path"),
+        lock_timeout=dict(type="float", default=60.0),
         follow_symlinks=dict(type="str", default=FOLLOW_INSIDE_ROOT, choices=list(FOLLOW_CHOICES)),
     )
     return spec
@@ -63,6 +64,7 @@ def pull_argument_spec() -> dict[str, t.Any]:
     spec = common_argument_spec()
     spec.update(
         dest=dict(type="path"),
+        lock_timeout=dict(type="float", default=60.0),
         owner=dict(type="str"),
         group=dict(type="str"),
         mode=dict(type="raw"),

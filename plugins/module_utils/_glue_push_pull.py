@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from ._engine.config.maps import SyncMap, load_maps, parse_maps_json, parse_s3_location
 from ._engine.config.options import SyncOptions, parse_budget, parse_mode
-from ._engine.errors import ConfigError
+from ._engine.errors import ConfigError, StoreError
 from ._engine.jobs.push_pull import PULL, PUSH, run_maps
 from ._engine.jobs.runner import PairRun
 from ._engine.sides.s3store import S3Store
@@ -69,7 +69,14 @@ def read_maps(params: t.Mapping[str, t.Any], store: S3Store, side: str,
     raw: list[t.Any] = []
     for key in keys:
         source = f"s3://{location.bucket}/{key}"
-        raw.extend(parse_maps_json(store.get_bytes(location.bucket, key), source))
+        try:
+            data = store.get_bytes(location.bucket, key)
+        except StoreError as e:
+            if e.code != "NoSuchKey":
+                raise
+            raise ConfigError(f"maps_s3_path {params['maps_s3_path']!r}: no map file at {source} and no .json object "
+                              f"under s3://{location.bucket}/{location.list_prefix}", code="NoSuchKey") from None
+        raw.extend(parse_maps_json(data, source))
     label = f"s3://{location.bucket}/{keys[0]}" if len(keys) == 1 else f"s3://{location.bucket}/{location.list_prefix}"
     return raw, label, {(location.bucket, k) for k in keys}
 
@@ -93,6 +100,8 @@ def build_options(params: t.Mapping[str, t.Any], protected: set[tuple[str, str]]
         mode=parse_mode(params.get("mode"), "mode"),
         directory_mode=parse_mode(params.get("directory_mode"), "directory_mode"),
         state_dir=params["state_dir"] if params["use_manifest"] else None,
+        lock_dir=params["state_dir"],
+        lock_timeout=params.get("lock_timeout", 60.0),
         protected_keys=frozenset(protected),
     )
 

@@ -128,6 +128,14 @@ def test_maps_from_s3_prefix_read_only_json_directly_under_it(moto_s3, ansible_e
     assert bucket_objects(moto_s3, 'site/') == {'site/a.txt': b'a'}
 
 
+def test_maps_s3_path_without_any_map_file_says_where_it_looked(s3, ansible_env, tmp_path):
+    put(s3, 'cfg/maps/readme.txt', 'not a map')
+    rc, result = _push(s3, ansible_env, tmp_path, {'maps_s3_path': '%s/cfg/maps' % s3.bucket})
+    assert rc != 0 and result['changed'] is False
+    assert result['msg'] == ("maps_s3_path '%s/cfg/maps': no map file at s3://%s/cfg/maps and no .json object "
+                             "under s3://%s/cfg/maps/" % (s3.bucket, s3.bucket, s3.bucket)), result['msg']
+
+
 def test_missing_local_directory(moto_s3, ansible_env, tmp_path):
     put(moto_s3, 'site/keep', b'keep')
     maps = [{'name': 'site', 's3': '%s/site' % moto_s3.bucket, 'master': str(tmp_path / 'unmounted')}]

@@ -108,6 +108,8 @@ def test_publish_deploy_preview_handler_and_noop(world, s3):
     deploy = run(inv, 'deploy_site.yml')
     assert deploy.changed == {'web1': 1, 'web2': 1}
     assert deploy.handler_hosts(HANDLER) == set(WEB)
+    # no pull_restart_services: the role's restart handler is not notified at all (no "skipping" line)
+    assert deploy.handler_hosts(RESTART) == set()
     for slave in world.slaves.values():
         assert contents(slave) == world.expected()
 

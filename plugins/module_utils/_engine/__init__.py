@@ -19,7 +19,7 @@ Layers, each a sub-package that imports only the ones above it:
 ``sides/``                    the two ends of a sync behind one interface: a local
                               directory (``local.py``) or an S3 prefix (``s3.py``),
                               their listings (``tree.py``) and S3 transport
-``state/``                    what this product last saw in sync (records, manifest)
+``state/``                    what this product last saw in sync (records, manifest), host locks
 ``plan/``                     pure: the march of listings, comparators, the plan, the gate
 ``jobs/``                     the runner, the executor, worker pools, the report,
                               and the front doors' jobs (push/pull, replicate)

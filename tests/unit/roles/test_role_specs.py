@@ -139,13 +139,16 @@ def test_every_variable_used_exists(path):
 
 
 def test_pull_handler_restarts_on_the_topic_only_outside_check_mode():
+    """The pull notifies "s32s_pull changed" (for every handler that listens to it) and, only when
+    there are services, the role's own restart topic: no skipped handler line on a change otherwise."""
     (handler,) = load('pull', 'handlers', 'main.yml')
-    assert handler['listen'] == 's32s_pull changed'
+    assert handler['listen'] == 's32s_pull restart services'
     assert handler['ansible.builtin.service'] == {'name': '{{ item }}', 'state': 'restarted'}
     assert handler['loop'] == '{{ pull_restart_services }}'
     assert handler['when'] == 'not ansible_check_mode'
     (task,) = [t for t in load('pull', 'tasks', 'main.yml') if 's32s.sync.s32s_pull' in t]
-    assert task['notify'] == 's32s_pull changed'
+    assert task['notify'] == ("{{ ['s32s_pull changed'] + (['s32s_pull restart services'] "
+                              "if pull_restart_services | length > 0 else []) }}")
 
 
 @pytest.mark.parametrize('role', sorted(ROLES))

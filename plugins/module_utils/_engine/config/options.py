@@ -83,7 +83,9 @@ class SyncOptions:
     """Options of a run of any front door (the module's parameters, validated).
 
     Units: ``mode``/``directory_mode`` are permission bits (int) or ``None``;
-    ``concurrency`` is a number of worker threads; ``list_files_max`` a count.
+    ``concurrency`` is a number of worker threads; ``list_files_max`` a count;
+    ``lock_timeout`` seconds. ``lock_dir``: where push and pull take their host
+    locks (the module's ``state_dir``, even without a manifest); ``None``: no lock.
     """
 
     delete: bool = True
@@ -100,6 +102,8 @@ class SyncOptions:
     mode: t.Optional[int] = None
     directory_mode: t.Optional[int] = None
     state_dir: t.Optional[str] = None
+    lock_dir: t.Optional[str] = None
+    lock_timeout: float = 60.0
     protected_keys: frozenset[tuple[str, str]] = frozenset()
 
     def __post_init__(self) -> None:
@@ -109,6 +113,8 @@ class SyncOptions:
             raise ConfigError(f"transfer_processes must be between 0 (auto) and 64, got {self.transfer_processes}")
         if not 1 <= self.concurrency <= 128:
             raise ConfigError(f"concurrency must be between 1 and 128, got {self.concurrency}")
+        if not self.lock_timeout >= 0:
+            raise ConfigError(f"lock_timeout must be 0 or more seconds, got {self.lock_timeout}")
 
 
 def parse_mode(value: t.Any, name: str) -> t.Optional[int]:

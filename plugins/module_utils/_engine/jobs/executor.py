@@ -8,12 +8,17 @@
 One executor for every pair of sides. Transfers run first, on a worker pool
 (``pools.py``), each chosen from the pair of sides (``transfers.py``).
 Deletions run after them and only when every transfer succeeded and the
-source was read completely (as rclone's "not deleting files as there were IO
+source was read completely (no file of ``plan.unreadable`` either) (as rclone's "not deleting files as there were IO
 errors"; promise 4 of ``docs/safety.md``); they go through the side's one
 delete path, in order, and stop after the first batch (S3) or file (local)
 with a failure: a partly failed batch is reported exactly, path by path
 (promise 8). Empty directories are removed only when every deletion
 succeeded; ``mkdir`` actions run last, whatever the deletions did.
+
+One exception to "deletions last": a type change. The deletions in the way
+of a transfer (a file ``app`` where ``app/x.txt`` goes, the files and
+directories of ``conf/`` where the file ``conf`` goes; ``plan.clearing``)
+run before every transfer; if one of them fails, nothing else runs.
 """
 
 from __future__ import annotations
@@ -61,6 +66,11 @@ def apply_plan(plan: Plan, src: t.Any, dst: t.Any, src_tree: Tree, dst_tree: Tre
     pool = pool or ThreadPool(8)
     transfers = plan.transfers
     dst.begin_writes()
+    first = [] if plan.unreadable else plan.in_the_way
+    if first and not _clear_the_way(first, dst, applied):
+        applied.deletes_blocked = "a deletion in the way of a transfer failed"
+        applied.not_run.extend(a for a in plan.deletes if a not in first)
+        return applied
     if transfers:
         transfer = transfer_for(src, dst, src_tree)
         results: list[tuple[Action, Written, str]] = pool.run(transfer.run, transfers)
@@ -72,9 +82,11 @@ def apply_plan(plan: Plan, src: t.Any, dst: t.Any, src_tree: Tree, dst_tree: Tre
             if written is not None:
                 applied.written[action.relpath] = written
     dst.remove_temp_files(dst_tree)
-    deletes = plan.deletes
-    if deletes and applied.failed:
-        applied.deletes_blocked = f"{len(applied.failed)} transfer(s) failed"
+    deletes = [a for a in plan.deletes if a not in first]
+    dirs_to_remove = [a.relpath for a in plan.of_kind(RMDIR) if a not in first]
+    if deletes and (applied.failed or plan.unreadable):
+        applied.deletes_blocked = (f"{len(applied.failed)} transfer(s) failed" if applied.failed else
+                                   f"{len(plan.unreadable)} source file(s) could not be read")
         applied.not_run.extend(deletes)
         return applied
     if deletes:
@@ -83,8 +95,8 @@ def apply_plan(plan: Plan, src: t.Any, dst: t.Any, src_tree: Tree, dst_tree: Tre
         applied.done.extend(by_path[p] for p in outcome.deleted)
         applied.failed.extend(outcome.failed)
         applied.not_run.extend(by_path[p] for p in outcome.not_attempted)
-        if not outcome.failed and plan.dirs_to_remove:
-            removed = dst.remove_dirs(plan.dirs_to_remove)
+        if not outcome.failed and dirs_to_remove:
+            removed = dst.remove_dirs(dirs_to_remove)
             applied.done.extend(Action(RMDIR, d, 0, "empty directory") for d in removed)
     for action in plan.of_kind(MKDIR):
         try:
@@ -93,6 +105,29 @@ def apply_plan(plan: Plan, src: t.Any, dst: t.Any, src_tree: Tree, dst_tree: Tre
         except OSError as e:
             applied.failed.append((action.relpath + "/", f"cannot create directory: {e.strerror or e}"))
     return applied
+
+
+def _clear_the_way(first: t.Sequence[Action], dst: t.Any, applied: Applied) -> bool:
+    """Delete what is in the way of a transfer (a type change, ``plan.clearing``):
+    the files through the side's delete path (never a directory, never through
+    a symlink; a link is unlinked, not followed), then the directories left
+    empty. A directory that is not empty stays (its transfer then fails).
+
+    :returns: whether every deletion succeeded (else nothing else runs).
+    """
+    deletes = [a for a in first if a.kind == DELETE]
+    if deletes:
+        by_path = {a.relpath: a for a in deletes}
+        outcome = dst.delete_many([a.relpath for a in deletes])
+        applied.done.extend(by_path[p] for p in outcome.deleted)
+        applied.failed.extend(outcome.failed)
+        applied.not_run.extend(by_path[p] for p in outcome.not_attempted)
+        if outcome.failed:
+            return False
+    rmdirs = {a.relpath: a for a in first if a.kind == RMDIR}
+    if rmdirs:
+        applied.done.extend(rmdirs[d] for d in dst.remove_dirs(list(rmdirs)))
+    return True
 
 
 __all__ = ["Applied", "apply_plan", "DELETE"]

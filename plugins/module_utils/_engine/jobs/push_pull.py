@@ -14,6 +14,8 @@ the first change of the job.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import typing as t
 
 from ..config.maps import SyncMap
@@ -23,6 +25,7 @@ from ..sides.s3 import S3Side
 from ..sides.s3store import S3Store
 from ..sides.tree import FOLLOW_NEVER
 from ..state import manifest as _manifest
+from ..state.lock import HostLock, lock_path
 from .runner import Pair, PairRun, run_pairs
 
 PUSH = "push"
@@ -56,6 +59,13 @@ def map_pairs(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options
     return pairs
 
 
+def map_lock_path(direction: str, m: SyncMap, lock_dir: str, endpoint: str = "") -> str:
+    """The host lock of a map's destination: its S3 prefix (push) or its local directory (pull)."""
+    if direction == PUSH:
+        return lock_path(lock_dir, PUSH, (endpoint, m.s3.bucket, m.s3.prefix))
+    return lock_path(lock_dir, PULL, (os.path.realpath(m.root),))
+
+
 def run_maps(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options: SyncOptions, *,
              check_mode: bool, endpoint: str = "") -> list[PairRun]:
     """Plan every map, then (unless ``check_mode``) apply them in order.
@@ -65,8 +75,25 @@ def run_maps(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options:
     :returns: one :class:`PairRun` per map.
     :raises PlanningError: a map could not be planned; nothing was changed.
     :raises ConfigError: ``owner``/``group`` do not exist (before any change).
+    :raises LockTimeout: another run held a destination's lock for longer than
+        ``lock_timeout`` (nothing was changed).
+
+    Unless ``check_mode`` (or without ``lock_dir``), the host lock of every
+    map's destination is taken first, in one order (so two runs with common
+    maps never deadlock), and held until the manifests are written: a second
+    run on the same destination waits, then lists what the first one left.
     """
-    return run_pairs(map_pairs(direction, maps, store, options, endpoint), options, check_mode=check_mode)
+    pairs = map_pairs(direction, maps, store, options, endpoint)
+    if check_mode or not options.lock_dir:
+        return run_pairs(pairs, options, check_mode=check_mode)
+    labels: dict[str, str] = {}
+    for m in maps:
+        labels.setdefault(map_lock_path(direction, m, options.lock_dir, endpoint), f"map '{m.name}'")
+    what = "another push to this S3 prefix" if direction == PUSH else "another pull into this directory"
+    with contextlib.ExitStack() as stack:
+        for path in sorted(labels):
+            stack.enter_context(HostLock(path, options.lock_timeout, labels[path], what))
+        return run_pairs(pairs, options, check_mode=check_mode)
 
 
-__all__ = ["map_pairs", "run_maps", "PUSH", "PULL"]
+__all__ = ["map_pairs", "map_lock_path", "run_maps", "PUSH", "PULL"]

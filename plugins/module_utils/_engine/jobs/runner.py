@@ -177,10 +177,17 @@ def _budget_base(run: PairRun) -> t.Optional[int]:
 def finish_pair(run: PairRun) -> None:
     """Set the status and message of an applied pair and save its state."""
     pair, applied = run.pair, t.cast(Applied, run.applied)
-    if applied.failed:
-        first = applied.failed[0]
+    if applied.failed or run.plan.unreadable:
         run.status = "failed"
-        run.error = f"{pair.label}: {len(applied.failed)} action(s) failed, first {first[0]!r}: {first[1]}"
+        parts = []
+        if run.plan.unreadable:
+            path, why = run.plan.unreadable[0]
+            parts.append(f"{len(run.plan.unreadable)} source file(s) could not be read (kept as they are on the "
+                         f"destination), first {path!r}: {why}")
+        if applied.failed:
+            path, why = applied.failed[0]
+            parts.append(f"{len(applied.failed)} action(s) failed, first {path!r}: {why}")
+        run.error = f"{pair.label}: " + "; ".join(parts)
         not_run = [a for a in applied.not_run if a.kind == DELETE]
         if not_run:
             run.error += f"; {len(not_run)} deletion(s) not run"

@@ -18,7 +18,6 @@ The names this product keeps under the root and ``prefix/`` (the trash
 from __future__ import annotations
 
 import datetime
-import fcntl
 import os
 import time
 import typing as t
@@ -37,6 +36,7 @@ from ..sides.s3 import S3Side
 from ..sides.tree import Tree
 from ..state import manifest as _manifest
 from ..state.base import SYNC, Base
+from ..state.lock import HostLock, LockTimeout
 from ..state.records import Record
 from .pools import ThreadPool
 from .trash import TRASH, expire_local, expire_remote, folder_name
@@ -51,10 +51,6 @@ LEASE_POLL_S = 1.0
 
 #: Top-level names under the root and ``prefix/`` that belong to this product.
 RESERVED = (TRASH, ".s32s-sync")
-
-
-class LockTimeout(S32SError):
-    """Another run of the same replica holds the host lock."""
 
 
 @dataclass
@@ -169,35 +165,6 @@ def plan_sync(run: SyncRun) -> None:
     remote_scope = Scope.of(f"{job.label} (remote)", job.remote.address, job.ignore)
     check_sync_plan(run.plan, local_scope, remote_scope, run.local, run.remote, job.options,
                     local_missing=run.local_missing)
-
-
-class HostLock:
-    """An exclusive ``flock`` on ``<base>.lock``: one run of a replica at a time on this host.
-
-    :raises LockTimeout: (entering) still held by another run after ``timeout`` seconds.
-    """
-
-    def __init__(self, path: str, timeout: float, label: str) -> None:
-        self.path, self.timeout, self.label = path, timeout, label
-        self.fd = -1
-
-    def __enter__(self) -> "HostLock":
-        os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
-        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return self
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    os.close(self.fd)
-                    raise LockTimeout(f"{self.label}: another run of this replica holds {self.path} for more than "
-                                      f"lock_timeout={self.timeout:g} s; nothing was changed") from None
-                time.sleep(0.05)
-
-    def __exit__(self, *_exc: t.Any) -> None:
-        os.close(self.fd)
 
 
 def _take_lease(run: SyncRun) -> t.Optional[Lease]:

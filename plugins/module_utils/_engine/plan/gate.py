@@ -19,7 +19,9 @@ so that a refused run changes nothing at all. The promises are those of
    last full count the state knows);
 4. an empty source never deletes (unless ``allow_empty_source``; a targeted
    plan's source is what it selected, so emptiness says nothing there); a
-   source listing with errors never deletes;
+   source listing with errors never deletes (source files that could not be
+   read, ``plan.unreadable``, do not refuse the plan: the executor runs its
+   transfers and none of its deletions);
 5. ignored paths are never deleted.
 """
 
@@ -123,7 +125,7 @@ def check_plan(plan: Plan, scope: Scope, src: Tree, dst: Tree, options: SyncOpti
     if location is not None and not location.prefix and not options.allow_bare_bucket:
         raise SafetyError(f"{name}: s3 '{location.bucket}' is a bare bucket; {count} deletion(s) at the "
                           f"bucket root need allow_bare_bucket=true (nothing was changed)", **details)
-    errors = list(src.errors) + list(plan.unreadable)
+    errors = list(src.errors)  # unreadable files (plan.unreadable) block the deletions when applying
     if errors:
         first = errors[0]
         raise SafetyError(f"{name}: the source could not be read completely ({len(errors)} error(s), "

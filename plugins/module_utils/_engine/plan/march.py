@@ -14,8 +14,8 @@ Names are compared as they are, code point by code point (which is S3's
 UTF-8 byte order): ``A`` and ``a``, or the NFC and NFD spellings of ``é``,
 are different keys in S3 and different names on a Linux file system, so they
 are different rows. A file ``a`` on one side and a directory ``a/`` on the
-other are rows ``a`` and ``a/...`` of their own; the side that writes them
-refuses the clash (a download never replaces a directory).
+other are rows ``a`` and ``a/...`` of their own; the plan deletes the stale
+one before the transfers (a type change, ``plan.clearing``).
 """
 
 from __future__ import annotations

@@ -101,6 +101,13 @@ class Plan:
         """Relpaths of the ``rmdir`` actions, deepest first."""
         return [a.relpath for a in self.of_kind(RMDIR)]
 
+    @property
+    def in_the_way(self) -> list[Action]:
+        """The ``delete`` and ``rmdir`` actions that clear the way for a
+        transfer (a type change, see :func:`clearing`): they run before the
+        transfers, deletes first, then directories deepest first."""
+        return clearing(self.actions)
+
 
 def is_protected(relpath: str, protected: t.AbstractSet[str]) -> bool:
     """Whether ``relpath`` or one of its parent directories is in ``protected``.
@@ -114,6 +121,57 @@ def is_protected(relpath: str, protected: t.AbstractSet[str]) -> bool:
             return True
         relpath = relpath.rpartition("/")[0]
     return False
+
+
+def clearing(actions: t.Sequence[Action]) -> list[Action]:
+    """The deletions in the way of the transfers of ``actions``: a file where a
+    transfer needs a directory (``app`` for ``app/x.txt``), and the files and
+    directories below a path where a transfer writes a file (``conf/...`` for
+    ``conf``). Deletes first (plan order), then ``rmdir`` (deepest first)."""
+    targets = sorted(a.relpath for a in actions if a.kind in TRANSFERS)
+    if not targets:
+        return []
+    wanted = set(targets)
+    parents = {p for t in targets for p in _parents(t)}
+
+    def below_a_target(relpath: str) -> bool:
+        return any(p in wanted for p in _parents(relpath))
+
+    deletes = [a for a in actions if a.kind == DELETE and (a.relpath in parents or below_a_target(a.relpath))]
+    rmdirs = [a for a in actions if a.kind == RMDIR and (a.relpath in wanted or below_a_target(a.relpath))]
+    return deletes + rmdirs
+
+
+def _parents(relpath: str) -> t.Iterator[str]:
+    while "/" in relpath:
+        relpath = relpath.rpartition("/")[0]
+        yield relpath
+
+
+def _type_changes(actions: list[Action], dst_dirs: t.AbstractSet[str]) -> list[Action]:
+    """Mark the deletions in the way of a transfer (:func:`clearing`) with the
+    reason of the type change, and add ``rmdir`` for the directories of
+    ``dst_dirs`` at or below a path where a file is written (the ``rmdir``
+    actions stay last, deepest first).
+    """
+    blocking = {a.relpath for a in clearing(actions) if a.kind == DELETE}
+    if not blocking and not dst_dirs:
+        return actions
+    created = {a.relpath for a in actions if a.kind in TRANSFERS}
+    parents = {p for c in created for p in _parents(c)}
+    out = []
+    for action in actions:
+        if action.kind == DELETE and action.relpath in blocking:
+            reason = "replaced by a directory" if action.relpath in parents else "replaced by a file"
+            action = action._replace(reason=f"{reason} (type change)")
+        out.append(action)
+    rmdirs = {a.relpath for a in out if a.kind == RMDIR}
+    extra = {d for d in dst_dirs if d not in rmdirs and (d in created or any(p in created for p in _parents(d)))}
+    if extra:
+        dirs = [a for a in out if a.kind == RMDIR] + [Action(RMDIR, d, 0, "replaced by a file (type change)")
+                                                      for d in extra]
+        out = [a for a in out if a.kind != RMDIR] + sorted(dirs, key=lambda a: (-a.relpath.count("/"), a.relpath))
+    return out
 
 
 def make_plan(src: Tree, dst: Tree, comparator: Comparator, *, delete: bool = True,
@@ -187,11 +245,12 @@ def make_plan(src: Tree, dst: Tree, comparator: Comparator, *, delete: bool = Tr
         if deleted:
             actions.extend(Action(RMDIR, d, 0, "empty directory") for d in dirs_emptied(
                 dst_entries, dst.dirs, src.dirs, deleted, dst.holding_unlisted()))
+    actions = _type_changes(actions, dst.dirs if dirs and only is None else set())
     return Plan(actions=tuple(actions), verify=tuple(verify), unchanged=tuple(unchanged),
                 unchanged_bytes=unchanged_bytes, adopted=tuple(adopted), missing=tuple(missing), kept=tuple(kept),
                 unreadable=tuple(sorted(unreadable.items())),
                 only=frozenset(only) if only is not None else None)
 
 
-__all__ = ["Action", "Plan", "make_plan", "is_protected", "CREATE", "UPDATE", "DELETE", "MKDIR", "RMDIR",
+__all__ = ["Action", "Plan", "make_plan", "is_protected", "clearing", "CREATE", "UPDATE", "DELETE", "MKDIR", "RMDIR",
            "TRANSFERS"]

@@ -165,3 +165,12 @@ def test_invalid_rule_in_the_list(bad):
 
 def test_tuple_is_accepted_like_a_list():
     assert IgnoreRules(("*.bmp",)).matches("a.bmp")
+
+
+def test_readme_dot_file_rules_top_level_and_every_depth():
+    """README: ``.*`` ignores dot files at the top of the map only; ``*/.*`` at every depth."""
+    top = IgnoreRules([".*"], "ignore")
+    assert top.matches(".env") and not top.matches("img/.DS_Store")
+    both = IgnoreRules([".*", "*/.*"], "ignore")
+    assert all(both.matches(p) for p in (".env", ".git/config", "img/.DS_Store", "app/.cache/x"))
+    assert not any(both.matches(p) for p in ("a.b/c", "x/y.z", "index.html"))

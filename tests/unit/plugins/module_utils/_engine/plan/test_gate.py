@@ -297,23 +297,16 @@ def test_source_errors_block_even_with_allow_empty_source_and_no_limit():
 
 
 @pytest.mark.parametrize("which", list(TARGETS))
-def test_unreadable_files_block_deletions_like_source_errors(which):
+def test_unreadable_files_do_not_refuse_the_plan_listing_errors_do(which):
+    """A source file that could not be read (plan.unreadable) does not refuse the plan: its
+    transfers run and the executor runs none of its deletions (the map is failed, partial).
+    A listing error still refuses the deletions here."""
     plan = plan_of(creates=["a"], deletes=["old0"], unreadable=(("b", "Permission denied"),))
-    err = refused(plan, scope(TARGETS[which]), tree("a", "b"), dst_with(1), opts())
-    assert "1 error(s), first 'b': Permission denied" in str(err) and "refusing 1 deletion(s)" in str(err)
-    assert err.details["would_delete"] == 1
-    # counted together with the listing's errors
+    check_plan(plan, scope(TARGETS[which]), tree("a", "b"), dst_with(1), opts())
+    check_plan(plan, scope(TARGETS[which]), tree("b"), dst_with(1), opts(allow_empty_source=True))
     err = refused(plan, scope(TARGETS[which]), tree("a", "b", errors=[("c", "cannot stat")]), dst_with(1), opts())
-    assert "2 error(s), first 'c': cannot stat" in str(err)
-    # the same plan without its unreadable file passes; without deletions too
-    check_plan(plan_of(creates=["a"], deletes=["old0"]), scope(TARGETS[which]), tree("a", "b"), dst_with(1), opts())
-    check_plan(plan_of(creates=["a"], unreadable=(("b", "Permission denied"),)), scope(TARGETS[which]),
-               tree("a", "b"), dst_with(1), opts())
-
-
-def test_unreadable_files_block_even_with_allow_empty_source_and_no_limit():
-    plan = plan_of(deletes=["old0"], unreadable=(("b", "Input/output error"),))
-    refused(plan, scope(), tree("b"), dst_with(1), opts(allow_empty_source=True))
+    assert "1 error(s), first 'c': cannot stat" in str(err) and "refusing 1 deletion(s)" in str(err)
+    assert err.details["would_delete"] == 1
 
 
 def test_empty_source_refuses_to_delete_everything():
@@ -356,9 +349,6 @@ def test_targeted_plan_is_still_gated():
     only = frozenset({"old0", "old1", "debug.log"})
     # source errors
     refused(plan_of(deletes=["old0"], only=only), scope(), tree(errors=[("x", "cannot stat")]), dst_with(1), opts())
-    # unreadable files
-    refused(plan_of(deletes=["old0"], only=only, unreadable=(("old1", "Permission denied"),)), scope(), tree(),
-            dst_with(1), opts())
     # ignored paths
     refused(plan_of(deletes=["debug.log"], only=only), scope(ignore=["*.log"]), tree(), tree("debug.log"), opts())
     # the budget

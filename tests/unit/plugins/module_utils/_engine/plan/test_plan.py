@@ -118,8 +118,11 @@ def C(relpath, size):
     return (CREATE, relpath, size, "new")
 
 
-def D(relpath, size):
-    return (DELETE, relpath, size, "not in source")
+def D(relpath, size, reason="not in source"):
+    return (DELETE, relpath, size, reason)
+
+
+BY_FILE, BY_DIR = "replaced by a file (type change)", "replaced by a directory (type change)"
 
 
 def U(relpath, size, reason):
@@ -196,9 +199,12 @@ CASES = {
         expect(verify=[NFD], unchanged=[NFC])),
     "file replaces a directory": (
         {"a": (1, 0)}, {"a/b": (2, 0), "a/c/d": (3, 0)}, {}, {}, {},
-        expect([C("a", 1), D("a/b", 2), D("a/c/d", 3)])),
+        expect([C("a", 1), D("a/b", 2, BY_FILE), D("a/c/d", 3, BY_FILE)])),
     "directory replaces a file": (
-        {"a/b": (2, 0)}, {"a": (1, 0)}, {}, {}, {}, expect([D("a", 1), C("a/b", 2)])),
+        {"a/b": (2, 0)}, {"a": (1, 0)}, {}, {}, {}, expect([D("a", 1, BY_DIR), C("a/b", 2)])),
+    "directory replaces a file deeper down, a sibling is a plain deletion": (
+        {"a/b/c/d": (2, 0)}, {"a/b": (1, 0), "a/bb": (1, 0)}, {}, {}, {},
+        expect([D("a/b", 1, BY_DIR), C("a/b/c/d", 2), D("a/bb", 1)])),
     "file beside a directory of the same stem": (
         {"a": (1, 0), "a/b": (2, 0)}, {}, {}, {}, {}, expect([C("a", 1), C("a/b", 2)])),
     "sorted by code point, '-' < '.' < '/'": (
@@ -355,7 +361,7 @@ def test_push_manifest_does_not_vouch_for_the_pull_direction():
     ({"a": (3, 0)}, {"a": (-1, 0)}, expect([U("a", 3, "replaces a symlink")])),
     ({"a": (0, 0)}, {"a": (-1, 0)}, expect([U("a", 0, "replaces a symlink")])),
     ({}, {"a": (-1, 0)}, expect([D("a", 0)])),                          # a link removes 0 bytes
-    ({"a/f": (1, 0)}, {"a": (-1, 0)}, expect([D("a", 0), C("a/f", 1)])),
+    ({"a/f": (1, 0)}, {"a": (-1, 0)}, expect([D("a", 0, BY_DIR), C("a/f", 1)])),  # unlinked first
 ])
 def test_pull_destination_symlinks(src_spec, dst_spec, expected):
     src = build(src_spec, "src", "pull")
@@ -606,3 +612,35 @@ DIRS_EMPTIED = [
 @pytest.mark.parametrize('paths,dst_dirs,src_dirs,deleted,holding,expected', DIRS_EMPTIED)
 def test_dirs_emptied(paths, dst_dirs, src_dirs, deleted, holding, expected):
     assert dirs_emptied(paths, dst_dirs, src_dirs, deleted, holding) == expected
+
+
+# --- type changes: what is in the way of a transfer goes first (issue 15 point 5) -------------
+
+def test_type_changes_on_a_local_destination_clear_the_way_first():
+    """A file where a directory was (with an empty sub-directory and a nested file), a directory
+    where a file was; the plan's ``in_the_way`` lists the deletions and rmdirs to run first."""
+    src = build({"conf": (3, 0), "app/x.txt": (1, 0), "keep/k": (1, 0)}, "src", "pull")
+    dst = build({"conf/a": (1, 0), "conf/sub/b": (2, 0), "app": (5, 0), "old": (1, 0), "keep/k": (1, 0)},
+                "dst", "pull")
+    dst_tree = tree_of(dst)
+    dst_tree.dirs |= {"conf", "conf/sub", "conf/empty", "keep"}
+    src_tree = tree_of(src)
+    src_tree.dirs |= {"app", "keep"}
+    plan = make_plan(src_tree, dst_tree, comparator("pull", {}, {"keep/k": True}), dirs=True)
+    assert summary(plan)["actions"] == [
+        D("app", 5, BY_DIR), C("app/x.txt", 1), C("conf", 3), D("conf/a", 1, BY_FILE),
+        D("conf/sub/b", 2, BY_FILE), D("old", 1),
+        (RMDIR, "conf/empty", 0, BY_FILE), (RMDIR, "conf/sub", 0, "empty directory"), (RMDIR, "conf", 0, BY_FILE)]
+    assert [(a.kind, a.relpath) for a in plan.in_the_way] == [
+        (DELETE, "app"), (DELETE, "conf/a"), (DELETE, "conf/sub/b"),
+        (RMDIR, "conf/empty"), (RMDIR, "conf/sub"), (RMDIR, "conf")]
+    assert len(plan.deletes) == 4  # every deletion counts against max_delete, "old" too
+
+
+def test_nothing_is_in_the_way_without_a_type_change():
+    src = build({"a/b": (1, 0), "c": (2, 0)}, "src", "pull")
+    dst = build({"a/old": (1, 0), "d": (2, 0)}, "dst", "pull")
+    dst_tree = tree_of(dst)
+    dst_tree.dirs |= {"a"}
+    plan = make_plan(tree_of(src, dirs={"a"}), dst_tree, comparator("pull", {}), dirs=True)
+    assert plan.in_the_way == [] and all(a.reason == "not in source" for a in plan.deletes)
