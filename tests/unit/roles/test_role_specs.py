@@ -138,17 +138,21 @@ def test_every_variable_used_exists(path):
     assert used - known == set()
 
 
-def test_pull_handler_restarts_on_the_topic_only_outside_check_mode():
-    """The pull notifies "s32s_pull changed" (for every handler that listens to it) and, only when
-    there are services, the role's own restart topic: no skipped handler line on a change otherwise."""
-    (handler,) = load('pull', 'handlers', 'main.yml')
-    assert handler['listen'] == 's32s_pull restart services'
-    assert handler['ansible.builtin.service'] == {'name': '{{ item }}', 'state': 'restarted'}
-    assert handler['loop'] == '{{ pull_restart_services }}'
-    assert handler['when'] == 'not ansible_check_mode'
-    (task,) = [t for t in load('pull', 'tasks', 'main.yml') if 's32s.sync.s32s_pull' in t]
-    assert task['notify'] == ("{{ ['s32s_pull changed'] + (['s32s_pull restart services'] "
-                              "if pull_restart_services | length > 0 else []) }}")
+@pytest.mark.parametrize('role,module,topic', [('pull', 's32s.sync.s32s_pull', 's32s_pull'),
+                                               ('share', 'ansible.builtin.debug', 's32s_sync')])
+def test_handlers_restart_on_their_topic_only_and_the_public_topic_is_always_defined(role, module, topic):
+    """The task notifies "<topic> changed" (for every handler that listens to it; the role defines it
+    with a no-op handler, since notifying a topic nobody listens to is an error) and, only when there
+    are services, the role's own restart topic: no skipped handler line on a change otherwise."""
+    restart, noop = load(role, 'handlers', 'main.yml')
+    assert restart['listen'] == '%s restart services' % topic
+    assert restart['ansible.builtin.service'] == {'name': '{{ item }}', 'state': 'restarted'}
+    assert restart['loop'] == '{{ %s_restart_services }}' % role
+    assert restart['when'] == 'not ansible_check_mode'
+    assert noop['listen'] == '%s changed' % topic and noop['ansible.builtin.meta'] == 'noop'
+    (task,) = [t for t in load(role, 'tasks', 'main.yml') if module in t and 'notify' in t]
+    assert task['notify'] == ("{{ ['%s changed'] + (['%s restart services'] "
+                              "if %s_restart_services | length > 0 else []) }}" % (topic, topic, role))
 
 
 @pytest.mark.parametrize('role', sorted(ROLES))
