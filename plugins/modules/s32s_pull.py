@@ -25,7 +25,9 @@ author:
 options:
   dest:
     description:
-      - The local directory of the single map given by O(s3) (the map's C(slave)). Created when missing.
+      - The local directory of the single map given by O(s3) (the map's C(slave)).
+      - A missing directory (a map's C(slave) too) is created with its missing parents, as C(mkdir -p) does, with
+        O(directory_mode); the result warns that it was created, so that a typo in a path does not go unnoticed.
     type: path
   owner:
     description:

@@ -264,3 +264,14 @@ def test_transfers_spread_over_processes(s3, tmp_path):
             assert sync(direction, s3, maps, state_dir=state, transfer_processes=2,
                         transfer_client='classic')['changed'] is False
     assert log.ops() == {'ListObjectsV2': 2}
+
+
+def test_a_missing_slave_directory_is_created_with_a_warning(s3, site, tmp_path):
+    slave = tmp_path / 'not' / 'there' / 'yet'
+    maps = maps_for(s3, site, slave)
+    sync('push', s3, maps, state_dir=state(tmp_path))
+    first = sync('pull', s3, maps, state_dir=state(tmp_path))
+    assert local_files(slave) == SITE
+    assert [w for w in first['warnings'] if 'created the directory' in w and str(slave) in w]
+    again = sync('pull', s3, maps, state_dir=state(tmp_path))
+    assert not [w for w in again['warnings'] if 'created the directory' in w]

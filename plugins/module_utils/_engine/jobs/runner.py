@@ -243,6 +243,9 @@ def run_pairs(pairs: t.Sequence[Pair], options: SyncOptions, *, check_mode: bool
         pool = pool_for(s3_sides, len(run.plan.transfers), options.transfer_processes, options.concurrency,
                         allow_fork)
         run.applied = apply_plan(run.plan, run.pair.src, run.pair.dst, run.src, run.dst, pool)
+        if getattr(run.pair.dst, "created_root", False):
+            run.warnings.append(f"{run.pair.label}: created the directory {run.pair.dst.root} and its missing "
+                                f"parents (it did not exist)")
         finish_pair(run)
     return runs
 

@@ -122,6 +122,8 @@ class LocalSide:
         self._real_root: t.Optional[str] = None
         self._default_mode = 0o666
         self._ready_dirs: set[str] = set()
+        #: ``begin_writes`` created ``root`` (it did not exist).
+        self.created_root = False
 
     @property
     def address(self) -> LocalRoot:
@@ -185,10 +187,12 @@ class LocalSide:
                               f"this host") from None
 
     def begin_writes(self) -> None:
-        """Create ``root`` (with ``directory_mode``) before the first write of a run."""
+        """Create ``root`` with its missing parents (``directory_mode``; as ``mkdir -p``)
+        before the first write of a run; ``created_root`` says whether it did."""
         if self._ids is None:
             self.prepare_writes()
         mode = self.writes.directory_mode
+        self.created_root = self.created_root or not os.path.isdir(self.root)
         os.makedirs(self.root, mode=0o777 if mode is None else mode, exist_ok=True)
         self._real_root = None  # resolved again now that it exists
         self._default_mode = 0o666 & ~_umask()
