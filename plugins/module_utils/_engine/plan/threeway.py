@@ -72,6 +72,8 @@ CONFLICT_POLICIES = (KEEP_BOTH, NEWER, LOCAL_WINS, REMOTE_WINS, FAIL)
 
 #: The word every conflict copy holds (``report.conflict-web2-20261202T101500Z.pdf``).
 CONFLICT_WORD = "conflict"
+#: The longest file name most Linux file systems take, in bytes.
+NAME_MAX = 255
 
 
 class SyncAction(t.NamedTuple):
@@ -160,7 +162,8 @@ def conflict_name(relpath: str, replica: str, stamp: str, taken: t.Container[str
     ``name.sync-conflict-<date>-<time>-<device>.ext``):
     ``dir/report.pdf`` -> ``dir/report.conflict-web2-20261202T101500Z.pdf``;
     a dot file or a name without extension gets the suffix at the end. A
-    name in ``taken`` gets ``-2``, ``-3``... before the extension.
+    name in ``taken`` gets ``-2``, ``-3``... before the extension. The stem is
+    shortened so that the name fits :data:`NAME_MAX` bytes.
 
     :param replica: where the copy came from (a host name; characters other
         than letters, digits, ``.``, ``_`` and ``-`` become ``_``).
@@ -169,7 +172,11 @@ def conflict_name(relpath: str, replica: str, stamp: str, taken: t.Container[str
     directory, name = posixpath.split(relpath)
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in replica) or "replica"
     stem, ext = posixpath.splitext(name)  # '.bashrc' -> ('.bashrc', '')
-    base = f"{stem}.{CONFLICT_WORD}-{safe}-{stamp}"
+    tail = f".{CONFLICT_WORD}-{safe}-{stamp}"
+    room = NAME_MAX - len((tail + ext + "-99").encode("utf-8", "surrogateescape"))
+    while len(stem.encode("utf-8", "surrogateescape")) > room and stem:
+        stem = stem[:-1]  # a name must fit NAME_MAX bytes (ext4, XFS, S3-backed directories)
+    base = stem + tail
     candidate, n = base + ext, 2
     while (f"{directory}/{candidate}" if directory else candidate) in taken:
         candidate, n = f"{base}-{n}{ext}", n + 1
@@ -352,6 +359,14 @@ class _Planner:
             b = self.base[d.relpath]
             match = local_new.get((b.ino, b.size, b.mtime_ns))
             if match:
+                # A freed inode is reused at once (ext4): same inode, size and mtime do not
+                # prove the same bytes; the content check against the base ETag does.
+                proven = self.checked.get((match[0].relpath, b.etag))
+                if proven is None:
+                    self.verify.append((match[0].relpath, b.etag))
+                    continue
+                if not proven:
+                    continue
                 up = match.pop(0)
                 replaced[d] = SyncAction(RENAME, REMOTE, d.relpath, 0, f"renamed locally to {up.relpath!r}",
                                          to=up.relpath)
@@ -413,7 +428,7 @@ def make_sync_plan(local: Tree, remote: Tree, base: t.Mapping[str, Record], *,
             continue
         planner.row(relpath, le, re_, b)
     if not planner.verify:
-        planner.renames()
+        planner.renames()  # may ask for content checks of rename candidates
     actions = sorted(planner.actions, key=lambda a: (a.relpath, a.kind != RENAME))
     return SyncPlan(actions=tuple(actions), verify=tuple(planner.verify), records=dict(planner.records),
                     dropped=tuple(planner.dropped), conflicts=tuple(planner.conflicts),

@@ -15,6 +15,8 @@ removes directories. No write or delete goes through a symlinked directory
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import shutil
 import stat
@@ -94,6 +96,20 @@ def _unlink_quietly(path: str) -> None:
         os.unlink(path)
     except OSError:
         pass
+
+
+class ChangedSinceListed(OSError):
+    """The path is no longer what the listing saw (a user wrote it meanwhile): not touched."""
+
+
+#: ``expect`` of :meth:`LocalSide.write_atomic`: the path must not exist (a new file).
+ABSENT = "absent"
+
+
+def same_stat(st: os.stat_result, entry: Entry) -> bool:
+    """Whether ``st`` (an lstat) is still the file ``entry`` listed (size, mtime, ctime, inode)."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino) == (entry.size, entry.mtime_ns, entry.ctime_ns,
+                                                                       entry.ino)
 
 
 class LocalSide:
@@ -223,7 +239,7 @@ class LocalSide:
         self._ready_dirs.add(parent_rel)
 
     def write_atomic(self, relpath: str, entry: Entry, fill: t.Callable[[t.BinaryIO], tuple[int, str]],
-                     what: str = "") -> Entry:
+                     what: str = "", expect: t.Union[None, str, Entry] = None, keep: str = "") -> Entry:
         """Write ``relpath`` with the bytes ``fill`` writes into a temporary file.
 
         ``fill(fileobj)`` returns ``(bytes written, MD5 hex)``; the file is
@@ -232,11 +248,18 @@ class LocalSide:
         (``entry.mtime_ns``) are set and the file is renamed into place.
         ``what`` names the transfer in messages (``downloading s3://b/k``).
 
+        Two-way sync passes ``expect``: :data:`ABSENT` (nothing may be at the
+        path: the file is linked into place, never replacing one made
+        meanwhile) or the listed :class:`Entry` (the path must still be that
+        file); and ``keep``: a trash relpath where the replaced file is linked
+        first. Both are checked just before the rename, after the transfer.
+
         :returns: the new file's entry (from ``lstat``).
         :raises StoreError: ``fill`` failed, or the size or MD5 does not match
             (the temporary file is removed; nothing else changed).
         :raises OSError: the file cannot be written, or a directory or a
             symlinked parent is in the way.
+        :raises ChangedSinceListed: ``expect`` does not hold (nothing changed).
         """
         self._parent_ready(relpath)
         final = self.path(relpath)
@@ -264,12 +287,71 @@ class LocalSide:
             if ids.uid != -1 or ids.gid != -1:
                 os.chown(tmp, ids.uid, ids.gid)
             os.utime(tmp, ns=(entry.mtime_ns, entry.mtime_ns))
-            os.replace(tmp, final)
+            self._into_place(relpath, tmp, final, expect, keep)
         except BaseException:
             _unlink_quietly(tmp)
             raise
         st = os.lstat(final)
         return Entry(relpath, st.st_size, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
+
+    def _into_place(self, relpath: str, tmp: str, final: str, expect: t.Union[None, str, Entry], keep: str) -> None:
+        if expect is None:
+            os.replace(tmp, final)
+            return
+        try:
+            now: t.Optional[os.stat_result] = os.lstat(final)
+        except FileNotFoundError:
+            now = None
+        if expect == ABSENT:
+            if now is not None:
+                raise ChangedSinceListed(f"{relpath!r} was created meanwhile; the next run plans it again")
+            try:
+                os.link(tmp, final)  # never replaces what a user just made
+            except FileExistsError:
+                raise ChangedSinceListed(f"{relpath!r} was created meanwhile; the next run plans it again") from None
+            os.unlink(tmp)
+            return
+        if now is None or not same_stat(now, t.cast(Entry, expect)):
+            raise ChangedSinceListed(f"{relpath!r} changed since it was listed; the next run plans it again")
+        if keep:
+            self.keep_copy(relpath, keep)
+        os.replace(tmp, final)
+
+    def check_unchanged(self, relpath: str, entry: Entry) -> None:
+        """:raises ChangedSinceListed: ``relpath`` is no longer the file ``entry`` listed."""
+        try:
+            now = os.lstat(self.path(relpath))
+        except FileNotFoundError:
+            raise ChangedSinceListed(f"{relpath!r} is gone since it was listed") from None
+        if not same_stat(now, entry):
+            raise ChangedSinceListed(f"{relpath!r} changed since it was listed; the next run plans it again")
+
+    @contextlib.contextmanager
+    def stable_path(self, relpath: str, entry: Entry) -> t.Iterator[str]:
+        """A path to read ``relpath`` from that stays the listed file for the
+        whole upload: the file is opened without following a symlink (nor a
+        symlinked parent) and checked against ``entry``; the path given is
+        ``/proc/self/fd/N`` where it exists (a swap of the name meanwhile is
+        not followed).
+
+        :raises ChangedSinceListed: it is not the listed regular file any more.
+        :raises OSError: it cannot be opened.
+        """
+        self._no_symlink_on_the_way(relpath, "read")
+        try:
+            fd = os.open(self.path(relpath), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise ChangedSinceListed(f"{relpath!r} is a symlink now; not read") from None
+            raise
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or not same_stat(st, entry):
+                raise ChangedSinceListed(f"{relpath!r} changed since it was listed; the next run plans it again")
+            proc = f"/proc/self/fd/{fd}"
+            yield proc if os.path.exists(proc) else self.path(relpath)
+        finally:
+            os.close(fd)
 
     def stat_entry(self, relpath: str) -> Entry:
         """The entry of ``relpath`` now (following symlinks, as a listing of a source does).
@@ -393,4 +475,4 @@ class LocalSide:
         self._makedirs(relpath)
 
 
-__all__ = ["LocalSide", "WriteOptions", "resolve_ids", "Ids"]
+__all__ = ["LocalSide", "WriteOptions", "resolve_ids", "Ids", "ChangedSinceListed", "ABSENT", "same_stat"]
