@@ -319,7 +319,7 @@ def test_lease_on_a_store_that_honours_conditional_writes(moto_s3, tmp_path):
         result = a.sync(lock='required')
     assert result['uploaded'] == 1 and not result['warnings']
     puts = [r for r in log.entries if r.key == LEASE_KEY and r.method == 'PUT']
-    assert [r.status for r in puts] == [200, 412]          # taken, then the probe refused
+    assert [r.status for r in puts] == [200, 412, 412]     # taken, then both probes refused
     assert log.count(method='DELETE', key=LEASE_KEY) == 1   # released
     assert LEASE_KEY not in bucket_objects(s3, 'share/')
     with s3.requests() as log:
@@ -474,7 +474,13 @@ def test_an_object_changed_after_listing_is_never_overwritten_under_conditional_
     two_way.plan_sync(run)
     put(s3, 'share/doc.txt', 'someone else, after our listing')
     put(s3, 'share/new.txt', 'created elsewhere meanwhile')
-    two_way._apply(run, conditional=True)  # pylint: disable=protected-access
+    from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.lease import Lease
+    lease = Lease(s3.client(), run.job.remote.location, 'web1:test')
+    assert lease.acquire()  # moto honours conditional writes: uploads are conditional under it
+    try:
+        two_way._apply(run, lease)  # pylint: disable=protected-access
+    finally:
+        lease.release()
     assert sorted(p for p, _why in run.applied.deferred) == ['doc.txt', 'new.txt']
     assert remote(s3)['doc.txt'] == b'someone else, after our listing'
     assert remote(s3)['new.txt'] == b'created elsewhere meanwhile'
@@ -624,3 +630,109 @@ def test_two_runs_in_the_same_second_keep_both_trash_copies(s3, tmp_path):
     write(a.root, 'x.txt', 'three')
     a.sync()                                   # usually within the second of the run before
     assert trashed(remote_trash(s3), 'x.txt') == [b'one', b'two!']
+
+
+# -- review findings: races with the user, symlink swaps, shared state, lost lease -------------------------------
+def test_a_local_edit_saved_during_the_run_is_never_overwritten(s3, tmp_path):
+    from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs import two_way
+    a, b = Replica(s3, tmp_path, 'web1'), Replica(s3, tmp_path, 'web2')
+    write(a.root, 'doc.txt', 'v1')
+    a.sync()
+    b.sync()
+    write(a.root, 'doc.txt', 'v2 from a')
+    put(s3, 'share/new.txt', 'new remotely')
+    a.sync()
+    run = two_way.SyncRun(b.job(lock='off'))
+    two_way.plan_sync(run)                                   # b plans: download doc.txt and new.txt
+    tmp = os.path.join(b.root, 'doc.txt.swp')                # the user saves as editors do, meanwhile
+    with open(tmp, 'w') as f:
+        f.write('edit by the user of b')
+    os.replace(tmp, os.path.join(b.root, 'doc.txt'))
+    write(b.root, 'new.txt', 'made by the user of b')
+    two_way._apply(run, None)  # pylint: disable=protected-access
+    assert sorted(p for p, _why in run.applied.deferred) == ['doc.txt', 'new.txt']
+    assert b.files()['doc.txt'] == b'edit by the user of b' and b.files()['new.txt'] == b'made by the user of b'
+    b.sync()                                                 # now both changed: conflicts, both kept
+    a.sync()
+    b.sync()
+    values = set(b.files().values())
+    assert {b'edit by the user of b', b'v2 from a', b'made by the user of b', b'new remotely'} <= values
+    assert a.files() == b.files() == remote(s3)
+
+
+def test_a_symlink_swapped_in_after_the_listing_is_never_uploaded(s3, tmp_path):
+    from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs import two_way
+    a = Replica(s3, tmp_path, 'web1')
+    secret = tmp_path / 'secret'
+    secret.write_text('S3CR3T!!')
+    write(a.root, 'x.txt', 'harmless')                      # same size as the secret
+    run = two_way.SyncRun(a.job(lock='off'))
+    two_way.plan_sync(run)
+    os.unlink(os.path.join(a.root, 'x.txt'))
+    os.symlink(str(secret), os.path.join(a.root, 'x.txt'))
+    two_way._apply(run, None)  # pylint: disable=protected-access
+    assert b'S3CR3T!!' not in bucket_objects(s3, '').values()
+    assert [p for p, _why in run.applied.deferred] == ['x.txt']
+
+
+def test_a_state_dir_shared_by_two_hosts_keeps_one_base_per_host(s3, tmp_path, monkeypatch):
+    """Two hosts with the same path and prefix and one state_dir (an NFS home) never share a base."""
+    from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs import two_way
+    a = Replica(s3, tmp_path, 'web1')
+    monkeypatch.setattr(two_way, 'host_id', lambda: 'machine-a')
+    on_a = a.job().base_path
+    monkeypatch.setattr(two_way, 'host_id', lambda: 'machine-b')
+    on_b = a.job().base_path
+    assert on_a != on_b and os.path.dirname(on_a) == os.path.dirname(on_b)
+
+
+def test_the_state_dir_inside_the_synced_directory_is_never_synced(s3, tmp_path):
+    a = Replica(s3, tmp_path, 'web1')
+    a.state = os.path.join(a.root, '.cache', 's32s.sync')
+    write(a.root, 'x', 'x')
+    a.sync()
+    a.sync()
+    assert list(remote(s3)) == ['x']
+    assert a.sync()['changed'] is False
+
+
+def test_type_changes_converge_in_two_way(s3, tmp_path):
+    a, b = Replica(s3, tmp_path, 'web1'), Replica(s3, tmp_path, 'web2')
+    write(a.root, 'd', 'a file')
+    write(a.root, 'e/x', 'a file in a directory')
+    write(a.root, 'keep', 'k')
+    a.sync()
+    b.sync()
+    os.unlink(os.path.join(a.root, 'd'))
+    write(a.root, 'd/x', 'now a directory')
+    os.unlink(os.path.join(a.root, 'e/x'))
+    os.rmdir(os.path.join(a.root, 'e'))
+    write(a.root, 'e', 'now a file')
+    a.sync()
+    result = b.sync()
+    assert result['status'] == 'ok', result['errors']
+    assert a.files() == b.files() == remote(s3) == {'d/x': b'now a directory', 'e': b'now a file', 'keep': b'k'}
+    assert b.sync()['changed'] is False
+
+
+def test_one_stuck_path_does_not_stall_the_others(s3, tmp_path):
+    a = Replica(s3, tmp_path, 'web1')
+    long_stem = '\u6587' * 80                                # 240 bytes: its conflict copy must be shortened
+    write(a.root, f'{long_stem}.txt', 'base')
+    write(a.root, 'old.txt', 'o')
+    a.sync()
+    write(a.root, f'{long_stem}.txt', 'local edit')
+    put(s3, f'share/{long_stem}.txt', 'remote edit')
+    os.unlink(os.path.join(a.root, 'old.txt'))
+    write(a.root, 'new.txt', 'n')
+    result = a.sync()
+    assert result['status'] == 'ok' and result['deleted_remote'] == 1 and len(result['conflicts']) == 1
+    assert 'new.txt' in remote(s3) and 'old.txt' not in remote(s3)
+
+
+def test_leftover_temporary_files_are_removed(s3, tmp_path):
+    a = Replica(s3, tmp_path, 'web1')
+    write(a.root, 'x', 'x')
+    write(a.root, 'd/.s32s-tmp-0123456789abcdef', 'half a download')
+    a.sync()
+    assert not [p for p in local_files(a.root) if '.s32s-tmp-' in p]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import socket
 import time
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
@@ -95,10 +96,19 @@ class SyncJob:
 
     @property
     def base_path(self) -> str:
-        """The base file of this replica (its identity: endpoint, bucket, prefix, local root)."""
+        """The base file of this replica. Its identity is the endpoint, bucket,
+        prefix and local root, and this host (``host_id``): a ``state_dir``
+        shared by several hosts (an NFS home) never gives one host another's
+        base."""
         loc = self.remote.location
         identity = _manifest.local_identity(self.remote.endpoint, loc.bucket, loc.prefix, self.local.root)
-        return _manifest.manifest_path(self.options.state_dir or _manifest.DEFAULT_STATE_DIR, SYNC, identity)
+        return _manifest.manifest_path(self.options.state_dir or _manifest.DEFAULT_STATE_DIR, SYNC,
+                                       identity + (host_id(),))
+
+    @property
+    def state_dir(self) -> str:
+        """The real path of the state directory."""
+        return os.path.realpath(os.path.expanduser(self.options.state_dir or _manifest.DEFAULT_STATE_DIR))
 
 
 class SyncRun:
@@ -118,8 +128,27 @@ class SyncRun:
         self.local_missing = False
 
 
-def _listing_rules(ignore: IgnoreRules) -> IgnoreRules:
-    return IgnoreRules(list(ignore.rules) + list(RESERVED), "ignore")
+def host_id() -> str:
+    """This host: ``/etc/machine-id`` (systemd, D-Bus), else the host name."""
+    for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            with open(path, encoding="ascii") as f:
+                value = f.read().strip()
+            if value:
+                return value
+        except (OSError, UnicodeDecodeError):
+            continue
+    return socket.gethostname()
+
+
+def _listing_rules(job: "SyncJob") -> IgnoreRules:
+    """The user's rules, the reserved names, and the state directory when it lies
+    under the local root (its files must never be synced)."""
+    extra = list(RESERVED)
+    root, state = os.path.realpath(job.local.root), job.state_dir
+    if state == root or state.startswith(root.rstrip("/") + "/"):
+        extra.append(os.path.relpath(state, root))
+    return IgnoreRules(list(job.ignore.rules) + [r for r in extra if r != "."], "ignore")
 
 
 def _check_contents(job: SyncJob, local: Tree, pairs: t.Sequence[tuple[str, str]]) -> dict[tuple[str, str], bool]:
@@ -149,7 +178,9 @@ def plan_sync(run: SyncRun) -> None:
     :raises S32SError: a side cannot be listed, or the gate refuses (nothing was changed).
     """
     job = run.job
-    rules = _listing_rules(job.ignore)
+    if job.state_dir == os.path.realpath(job.local.root):
+        raise ConfigError(f"{job.label}: state_dir is the synced directory itself; choose another state_dir")
+    rules = _listing_rules(job)
     run.local_missing = not os.path.isdir(job.local.root)
     run.local = job.local.list_all(rules)
     run.remote = job.remote.list_all(rules)
@@ -219,10 +250,12 @@ def _expire_trash(run: SyncRun) -> None:
                                 f"first {outcome.failed[0][0]!r}: {outcome.failed[0][1]}")
 
 
-def _apply(run: SyncRun, conditional: bool) -> None:
+def _apply(run: SyncRun, lease: t.Optional[Lease]) -> None:
     """Apply the plan of ``run`` and write the base (the host lock is held;
-    ``conditional``: the lease proved that the store honours conditional writes)."""
+    ``lease``: the lease held, which also proved that the store honours
+    conditional writes; when it is lost, nothing more is started)."""
     job = run.job
+    conditional = lease is not None
     base = Base(job.base_path)
     records = dict(run.base)
 
@@ -240,7 +273,8 @@ def _apply(run: SyncRun, conditional: bool) -> None:
     if run.plan.actions:
         folder = folder_name(run.stamp, job.replica, os.urandom(4).hex()) if job.trash else ""
         applier = SyncApplier(job.local, job.remote, run.local, run.remote, agree, folder,
-                              ThreadPool(job.options.concurrency), conditional=conditional)
+                              ThreadPool(job.options.concurrency), conditional=conditional,
+                              should_stop=lambda: lease.lost if lease is not None else "")
         run.applied = applier.apply(run.plan)
         for relpath, why in run.applied.deferred:
             run.warnings.append(f"{job.label}: {relpath!r} not uploaded: {why}")
@@ -273,7 +307,7 @@ def run_sync(job: SyncJob, *, check_mode: bool) -> SyncRun:
         try:
             if lease is not None:
                 plan_sync(run)  # listed again under the lease: nobody else writes the prefix now
-            _apply(run, conditional=lease is not None)
+            _apply(run, lease)
         finally:
             if lease is not None:
                 if lease.lost:

@@ -20,6 +20,7 @@ race recoverable).
 
 from __future__ import annotations
 
+import email.utils
 import json
 import threading
 import time
@@ -38,6 +39,18 @@ except ImportError:  # pragma: no cover - checked by the module
 LEASE_RELPATH = ".s32s-sync/lease"
 #: Default lifetime of a lease, seconds (renewed at a third of it while a run holds it).
 DEFAULT_DURATION_S = 300
+#: Attempts to renew a lease before it counts as lost (a failed request, not a refusal).
+RENEW_ATTEMPTS = 3
+
+
+def _http_date(value: t.Optional[str]) -> t.Optional[float]:
+    """Seconds since the epoch of an HTTP ``Date`` header, or ``None``."""
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None
 
 
 class LeaseHeld(StoreError):
@@ -81,7 +94,8 @@ class Lease:
 
     def _body(self) -> bytes:
         now = self.clock()
-        return json.dumps({"holder": self.holder, "taken": int(now), "expires": int(now + self.duration_s)}).encode()
+        return json.dumps({"holder": self.holder, "taken": int(now), "expires": int(now + self.duration_s),
+                           "duration": self.duration_s}).encode()
 
     def _put(self, **condition: str) -> str:
         resp = self.client.put_object(Bucket=self.location.bucket, Key=self.key, Body=self._body(),
@@ -89,6 +103,9 @@ class Lease:
         return str(resp.get("ETag") or "")
 
     def _read(self) -> t.Optional[tuple[dict[str, t.Any], str]]:
+        """The lease document and its ETag, or ``None``. ``expires`` is set from the
+        server's clock where the response allows (its ``Date`` header and the
+        object's LastModified): hosts whose clocks disagree still agree on expiry."""
         try:
             resp = self.client.get_object(Bucket=self.location.bucket, Key=self.key)
             data = resp["Body"].read(65536)
@@ -102,6 +119,12 @@ class Lease:
                 raise ValueError
         except ValueError:
             doc = {"holder": "(unreadable lease)", "expires": 0}
+        server_now = _http_date(resp.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date"))
+        modified = resp.get("LastModified")
+        duration = doc.get("duration")
+        if server_now is not None and modified is not None and isinstance(duration, (int, float)):
+            # the time left by the server's clock, carried over to ours
+            doc["expires"] = self.clock() + (modified.timestamp() + duration - server_now)
         return doc, str(resp.get("ETag") or "")
 
     def _held(self, doc: t.Mapping[str, t.Any]) -> LeaseHeld:
@@ -142,13 +165,17 @@ class Lease:
                         again = self._read()
                         raise self._held(again[0] if again else {"holder": "(another replica)"}) from None
                     raise
-            try:
-                self._put(IfNoneMatch="*")  # the probe: must be refused now that the lease exists
-            except ClientError as e:
-                if _refused(e):
-                    self._start_renewal()
-                    return True
-                raise
+            honoured = True
+            for probe in ({"IfNoneMatch": "*"}, {"IfMatch": '"' + "0" * 32 + '"'}):
+                try:
+                    self.etag = self._put(**probe)  # must be refused: the lease exists, with another ETag
+                    honoured = False
+                except ClientError as e:
+                    if not _refused(e):
+                        raise
+            if honoured:
+                self._start_renewal()
+                return True
             self.client.delete_object(Bucket=bucket, Key=self.key)  # conditions ignored: no lease left behind
             self.etag = ""
             return False
@@ -161,11 +188,20 @@ class Lease:
     def _start_renewal(self) -> None:
         def renew() -> None:
             while not self._stop.wait(self.duration_s / 3):
-                try:
-                    self.etag = self._put(IfMatch=self.etag)
-                except (BotoCoreError, ClientError) as e:
-                    self.lost = f"the lease {self.where} could not be renewed: {e}"
-                    return
+                for attempt in range(RENEW_ATTEMPTS):
+                    try:
+                        self.etag = self._put(IfMatch=self.etag)
+                        break
+                    except ClientError as e:
+                        if _refused(e):  # someone else holds it now: never retried
+                            self.lost = f"the lease {self.where} was taken by another replica"
+                            return
+                        error: Exception = e
+                    except BotoCoreError as e:
+                        error = e
+                    if attempt + 1 == RENEW_ATTEMPTS or self._stop.wait(2.0 * (attempt + 1)):
+                        self.lost = f"the lease {self.where} could not be renewed: {error}"
+                        return
 
         self._thread = threading.Thread(target=renew, name="s32s-lease", daemon=True)
         self._thread.start()
