@@ -29,6 +29,9 @@ REPO_ROOT = os.path.dirname(TESTS_DIR)
 # process it starts (ansible-playbook, the modules), removed at exit.
 TEST_HOME = tempfile.mkdtemp(prefix='s32s-test-home-')
 os.environ['HOME'] = TEST_HOME
+# ansible-core expands the async job directory with the password database on one side and
+# HOME on the other ("could not find job" when they differ): name it once for both.
+os.environ['ANSIBLE_ASYNC_DIR'] = os.path.join(TEST_HOME, '.ansible_async')
 atexit.register(shutil.rmtree, TEST_HOME, True)
 
 
