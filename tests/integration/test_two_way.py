@@ -104,7 +104,7 @@ def test_edits_deletes_and_renames_travel_both_ways_with_trash(s3, tmp_path):
     with s3.requests() as log:
         rb = b.sync()
     assert rb['downloaded'] == 1 and rb['deleted_remote'] == 1 and rb['renamed_local'] == 1
-    files_only = [r for r in log.entries if r.key != LEASE_KEY]
+    files_only = [r for r in log.entries if r.key != LEASE_KEY and '/.s32s-trash/' not in (r.key or '')]
     assert [r.op for r in files_only if r.op in ('PutObject', 'GetObject')] == ['GetObject']
     a.sync()
     expected = {'f0.txt': b'v2 edited on a', 'moved.txt': b'v1 2', 'f3.txt': b'v1 3'}
@@ -537,35 +537,41 @@ def test_the_server_stopped_mid_run_then_a_rerun_converges(rclone_s3, tmp_path):
 
 
 def test_trash_expiry_removes_old_trash_folders_and_nothing_else(s3, tmp_path):
+    """Remote trash ages by the server's clock (LastModified against the listing's Date), whatever the
+    folder's name says; local trash by this host's clock. Here the retention is 5 seconds."""
     a = Replica(s3, tmp_path, 'web1')
     write(a.root, 'a.txt', 'a')
     a.sync()
     untouchable = {
-        'share/.s32s-trash/20200101T000000Z-web9/old.txt': 'expired',        # the only one to go
-        'share/.s32s-trash/20991231T000000Z-web9/new.txt': 'young',
         'share/.s32s-trash/not-a-folder-name/x': 'kept',
-        'share/.s32s-trashy/20200101T000000Z-web9/x': 'a sibling name',
-        'share-old/.s32s-trash/20200101T000000Z-web9/x': 'a sibling prefix',
+        'share/.s32s-trashy/20200101T000000Z-web9-0a0b0c0d/x': 'a sibling name',
+        'share-old/.s32s-trash/20200101T000000Z-web9-0a0b0c0d/x': 'a sibling prefix',
         'share/a.conflict-web9-20200101T000000Z.txt': 'a conflict copy',
     }
     for key, data in untouchable.items():
         put(s3, key, data)
-    write(os.path.join(a.root, '.s32s-trash', '20200101T000000Z-web1', 'x'), 'old local')
-    write(os.path.join(a.root, '.s32s-trash', '20991231T000000Z-web1', 'y'), 'young local')
+    put(s3, 'share/.s32s-trash/20200101T000000Z-web9-0a0b0c0d/old.txt', 'expired')  # the only one to go
+    put(s3, 'share/.s32s-trash/20991231T000000Z-web7-0a0b0c0d/x', 'named by a clock far ahead: kept')
+    write(os.path.join(a.root, '.s32s-trash', '20200101T000000Z-web1-0a0b0c0d', 'x'), 'old local')
+    time.sleep(6)
+    write(os.path.join(a.root, '.s32s-trash', '20991231T000000Z-web1-0a0b0c0d', 'y'), 'young local')
+    retention = 5 / 86400
     with s3.requests() as log:
-        noop = a.sync()                       # downloads the conflict copy only: no remote write, no expiry there
-    assert noop['trash_expired'] == 1         # the local side was written: its old folder goes
+        first = a.sync(trash_retention_days=retention)  # downloads the conflict copy: no remote write, no expiry there
+    assert first['trash_expired'] == 1                    # the local side was written: its old folder goes
     assert not [r for r in log.entries if r.method == 'DELETE' or r.op == 'DeleteObjects']
     write(a.root, 'a.txt', 'edited')
-    result = a.sync()
+    put(s3, 'share/.s32s-trash/20200101T000000Z-web8-0a0b0c0d/young.txt', 'named old, written now')
+    result = a.sync(trash_retention_days=retention)
     assert result['trash_expired'] == 1
     left = bucket_objects(s3, '')
-    assert 'share/.s32s-trash/20200101T000000Z-web9/old.txt' not in left
+    assert 'share/.s32s-trash/20200101T000000Z-web9-0a0b0c0d/old.txt' not in left
+    assert 'share/.s32s-trash/20200101T000000Z-web8-0a0b0c0d/young.txt' in left
+    assert 'share/.s32s-trash/20991231T000000Z-web7-0a0b0c0d/x' in left
     for key in untouchable:
-        if 'old.txt' not in key:
-            assert key in left, key
+        assert key in left, key
     local_trash = os.listdir(os.path.join(a.root, '.s32s-trash'))
-    assert '20991231T000000Z-web1' in local_trash and '20200101T000000Z-web1' not in local_trash
+    assert '20991231T000000Z-web1-0a0b0c0d' in local_trash and '20200101T000000Z-web1-0a0b0c0d' not in local_trash
 
 
 @pytest.mark.parametrize('seed', [1, 2])

@@ -17,6 +17,7 @@ conflict copy is an ordinary synced file, not trash.
 from __future__ import annotations
 
 import datetime
+import email.utils
 import os
 import re
 import shutil
@@ -31,6 +32,9 @@ from ..sides.s3store import S3Store
 
 #: The trash directory (local) and key part (S3), under the root or ``prefix/``.
 TRASH = ".s32s-trash"
+#: The empty object a run writes first into its S3 trash folder: its LastModified is the server's
+#: time of the run (a server-side copy may keep its source's LastModified, as rclone does).
+MARKER = ".s32s-made"
 #: A trash folder's name: the UTC time of the run that made it, and the replica.
 FOLDER_RE = re.compile(r"^(\d{8}T\d{6}Z)-[^/]+$")
 
@@ -83,9 +87,19 @@ def expire_local(real_root: str, now: datetime.datetime, days: float) -> list[st
     return removed
 
 
-def expire_remote(store: S3Store, location: S3Location, now: datetime.datetime, days: float) -> DeleteOutcome:
+def _http_date_ns(value: str) -> t.Optional[int]:
+    try:
+        return int(email.utils.parsedate_to_datetime(value).timestamp() * 1e9) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def expire_remote(store: S3Store, location: S3Location, days: float) -> DeleteOutcome:
     """Delete the objects of the expired folders under ``prefix/.s32s-trash/``
-    (one listing of that prefix, then DeleteObjects).
+    (one listing of that prefix, then DeleteObjects). A folder is expired when
+    it was made more than ``days`` ago by the server's clock (the listing's
+    ``Date`` header): made when its :data:`MARKER` was written, or, without
+    one, at the later of its name's time and its newest object's LastModified.
 
     :returns: the outcome per trash relpath (``<folder>/<relpath>``).
     :raises StoreError: the listing failed.
@@ -94,7 +108,30 @@ def expire_remote(store: S3Store, location: S3Location, now: datetime.datetime, 
         return DeleteOutcome()
     trash = S3Location(location.bucket, key_for(location.prefix, TRASH))
     tree = store.list_tree(trash, IgnoreRules())
-    old = set(expired({relpath.partition("/")[0] for relpath in tree.entries if "/" in relpath}, now, days))
+    # Age by the server's clock: the objects' LastModified against the listing's Date header
+    # (a host whose clock is wrong never expires other replicas' trash early).
+    server_now = _http_date_ns(store.server_date)
+    if server_now is None:
+        return DeleteOutcome()  # no server time: nothing expires (a later run will)
+    limit_ns = server_now - int(days * 86400 * 1e9)
+    marked: dict[str, int] = {}
+    newest: dict[str, int] = {}
+    for relpath, entry in tree.entries.items():
+        folder, _sep, rest = relpath.partition("/")
+        if rest and FOLDER_RE.match(folder):
+            newest[folder] = max(newest.get(folder, 0), entry.mtime_ns)
+            if rest == MARKER:
+                marked[folder] = entry.mtime_ns
+    old = set()
+    for folder, mtime_ns in newest.items():
+        if folder in marked:
+            made = marked[folder]
+        else:  # no marker (made elsewhere): its name's time, and nothing in it younger
+            match = FOLDER_RE.match(folder)
+            stamp = datetime.datetime.strptime(t.cast(t.Match[str], match).group(1), "%Y%m%dT%H%M%SZ")
+            made = max(mtime_ns, int(stamp.replace(tzinfo=datetime.timezone.utc).timestamp() * 1e9))
+        if 0 < made < limit_ns:
+            old.add(folder)
     doomed = sorted(r for r in tree.entries if r.partition("/")[0] in old)
     if not doomed:
         return DeleteOutcome()
@@ -107,4 +144,4 @@ def expire_remote(store: S3Store, location: S3Location, now: datetime.datetime, 
     return outcome
 
 
-__all__ = ["TRASH", "FOLDER_RE", "folder_name", "expired", "expire_local", "expire_remote"]
+__all__ = ["TRASH", "MARKER", "FOLDER_RE", "folder_name", "expired", "expire_local", "expire_remote"]

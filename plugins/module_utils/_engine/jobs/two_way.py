@@ -240,7 +240,7 @@ def _expire_trash(run: SyncRun) -> None:
         run.trash_expired.extend((LOCAL, f) for f in expire_local(job.local.real_root, run.now, days))
     if plan.writes_remote:
         try:
-            outcome = expire_remote(job.remote.store, job.remote.location, run.now, days)
+            outcome = expire_remote(job.remote.store, job.remote.location, days)
         except S32SError as e:
             run.warnings.append(f"{job.label}: the S3 trash could not be listed for expiry: {e.msg}")
             return

@@ -47,7 +47,7 @@ from ..sides.s3 import S3Side
 from ..sides.tree import Entry, Tree
 from ..state.records import Record
 from .pools import ThreadPool
-from .trash import TRASH
+from .trash import MARKER, TRASH
 
 #: Error codes of a refused conditional write (412) or a concurrent one (409).
 PRECONDITION_CODES = ("PreconditionFailed", "412", "ConditionalRequestConflict", "409")
@@ -106,6 +106,7 @@ class SyncApplier:
         self.should_stop = should_stop
         self.skipped: set[str] = set()  # paths whose conflict rename failed
         self.copied: set[SyncAction] = set()  # remote renames whose copy is made
+        self.marked = False  # the remote trash folder's marker is written
         self.local, self.remote = local, remote
         self.local_tree, self.remote_tree = local_tree, remote_tree
         self.agree = agree
@@ -126,8 +127,13 @@ class SyncApplier:
         if side == LOCAL:
             self.local.keep_copy(relpath, to)
         else:
+            with self._lock:
+                if not self.marked:  # the folder's age, by the server's clock (jobs/trash.py)
+                    self.remote.put_bytes(trash_path(self.trash_folder, MARKER), b"")
+                    self.marked = True
             self.remote.copy_within(relpath, to, size)
-        self.applied.trashed.append((side, relpath))
+        with self._lock:
+            self.applied.trashed.append((side, relpath))
 
     # -- phases ----------------------------------------------------------------
     def _local_renames(self, plan: SyncPlan) -> None:

@@ -16,12 +16,17 @@ from __future__ import annotations
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
 
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:  # pragma: no cover - checked by the module
+    BotoCoreError = ClientError = Exception  # type: ignore[misc,assignment]
+
 from ..config.ignore import IgnoreRules
 from ..config.maps import S3Location
 from ..paths import key_for, unsafe_reason
 from .deletion import DeleteOutcome
 from .s3copy import server_side_copy, stream_copy
-from .s3store import S3Store
+from .s3store import S3Store, store_error
 from .tree import Entry, Tree
 
 
@@ -129,6 +134,13 @@ class S3Side:
                                     self.location.bucket, self.key(relpath), entry.size)
         return stream_copy(src.store.client, src.location.bucket, src.key(relpath), self.store.client,
                            self.location.bucket, self.key(relpath), entry.size, entry.etag or "")
+
+    def put_bytes(self, relpath: str, data: bytes) -> None:
+        """Write a small object (a marker) at ``relpath``. :raises StoreError: the request failed."""
+        try:
+            self.store.client.put_object(Bucket=self.location.bucket, Key=self.key(relpath), Body=data)
+        except (BotoCoreError, ClientError) as e:
+            raise store_error(e, "writing", self.location.bucket, self.key(relpath)) from None
 
     def copy_within(self, relpath: str, to: str, size: int) -> str:
         """Copy the object of ``relpath`` to ``to`` under the same prefix, server-side

@@ -99,6 +99,8 @@ class S3Store:
         self.transfer_config = transfer_config
         self.client_factory = client_factory
         self.crt = crt
+        #: The ``Date`` header of the last listing page: the server's clock (``''``: unknown).
+        self.server_date = ""
         use_fast_parsing(client)
 
     # -- listing -----------------------------------------------------------
@@ -121,6 +123,7 @@ class S3Store:
                 page = self.client.list_objects_v2(**kwargs)
             except (BotoCoreError, ClientError) as e:
                 raise store_error(e, "listing", bucket, list_prefix) from None
+            self.server_date = page.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date") or ""
             for obj in page.get("Contents", ()):
                 key = obj["Key"]
                 if not key.startswith(list_prefix):
