@@ -85,7 +85,8 @@ class SyncOptions:
     Units: ``mode``/``directory_mode`` are permission bits (int) or ``None``;
     ``concurrency`` is a number of worker threads; ``list_files_max`` a count;
     ``lock_timeout`` seconds. ``lock_dir``: where push and pull take their host
-    locks (the module's ``state_dir``, even without a manifest); ``None``: no lock.
+    locks and keep their markers of unreported changes (the module's
+    ``state_dir``, even without a manifest); ``None``: neither.
     """
 
     delete: bool = True
