@@ -28,7 +28,7 @@ import typing as t
 from ..plan.plan import DELETE, MKDIR, RMDIR, Action, Plan
 from ..sides.tree import Entry, Tree
 from .pools import ThreadPool
-from .transfers import Written, transfer_for
+from .transfers import SourceChanged, Written, transfer_for
 
 
 class Applied:
@@ -40,6 +40,8 @@ class Applied:
         transfer whose result is proven (the state's new records).
     :ivar not_run: the deletions not run (blocked, or after a failed deletion).
     :ivar deletes_blocked: why the deletions did not run at all, or ``''``.
+    :ivar unproven: relpaths of failed transfers that still replaced their
+        destination (a source rewritten while it was uploaded): the run changed them.
     """
 
     def __init__(self) -> None:
@@ -48,6 +50,7 @@ class Applied:
         self.written: dict[str, tuple[Entry, Entry]] = {}
         self.not_run: list[Action] = []
         self.deletes_blocked = ""
+        self.unproven: list[str] = []
 
     def of_kind(self, kind: str) -> list[Action]:
         """The actions of one kind that were applied."""
@@ -75,6 +78,9 @@ def apply_plan(plan: Plan, src: t.Any, dst: t.Any, src_tree: Tree, dst_tree: Tre
         transfer = transfer_for(src, dst, src_tree)
         results: list[tuple[Action, Written, str]] = pool.run(transfer.run, transfers)
         for action, written, error in results:
+            if isinstance(written, SourceChanged):
+                applied.unproven.append(action.relpath)
+                error = written.error
             if error:
                 applied.failed.append((action.relpath, error))
                 continue

@@ -126,6 +126,7 @@ def to_result(runs: t.Sequence[PairRun], options: SyncOptions, *, check_mode: bo
     totals["bytes"] = {k: sum(m["bytes"][k] for m in maps) for k in ("created", "updated", "deleted", "unchanged")}
     changed = any(m["created"] or m["updated"] or m["deleted"] or m["dirs_removed"] or m["dirs_created"]
                   or m["changed_earlier"] for m in maps)
+    changed = changed or any(r.applied is not None and r.applied.unproven for r in runs)  # failed, yet replaced
     warnings = []
     for r in runs:
         warnings.extend(r.warnings)

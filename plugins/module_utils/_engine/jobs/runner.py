@@ -265,7 +265,8 @@ def run_pairs(pairs: t.Sequence[Pair], options: SyncOptions, *, check_mode: bool
         if getattr(run.pair.dst, "created_root", False):
             run.warnings.append(f"{run.pair.label}: created the directory {run.pair.dst.root} and its missing "
                                 f"parents (it did not exist)")
-        if not run.applied.done and not run.changed_earlier and run.pair.unreported_path:
+        nothing_changed = not run.applied.done and not run.applied.unproven
+        if nothing_changed and not run.changed_earlier and run.pair.unreported_path:
             _clear_quietly(run.pair.unreported_path)
         finish_pair(run)
     return runs
