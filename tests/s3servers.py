@@ -43,8 +43,9 @@ Requests from subprocesses (ansible-playbook, modules) are counted as well.
     assert log.count('PutObject') == 1      # by S3 operation name (see classify())
     assert log.count(method='GET', op='GetObject') == 0
     log.ops()    -> collections.Counter {'PutObject': 1}
-    log.entries  -> list of Request(method, path, query, bucket, key, op, status, copy_source, time, done)
-                    (time: received, done: its answer sent, or None; both time.time())
+    log.entries  -> list of Request(method, path, query, bucket, key, op, status, copy_source, start, time, done)
+                    (time.time() values: start when its first line arrived, time when it was read whole,
+                    done just before the last byte of its answer went out, or None)
 
 Operation names follow the AWS API: ListBuckets, CreateBucket, HeadBucket,
 DeleteBucket, ListObjectsV2, ListObjects, GetObject, HeadObject, PutObject,
@@ -185,9 +186,9 @@ def classify(method, bucket, key, query, copy_source=False):
 class Request:
     """One request seen by the proxy."""
 
-    __slots__ = ('method', 'path', 'query', 'bucket', 'key', 'op', 'status', 'copy_source', 'time', 'done')
+    __slots__ = ('method', 'path', 'query', 'bucket', 'key', 'op', 'status', 'copy_source', 'start', 'time', 'done')
 
-    def __init__(self, method, target, copy_source=None):
+    def __init__(self, method, target, copy_source=None, start=None):
         parts = urlsplit(target)
         self.method = method
         self.path = parts.path
@@ -199,6 +200,7 @@ class Request:
         self.op = classify(method, self.bucket, self.key, self.query, bool(copy_source))
         self.status = None
         self.time = time.time()
+        self.start = self.time if start is None else start
         self.done = None
 
     def __repr__(self):
@@ -293,10 +295,14 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get('Content-Length') or 0)
         return self.rfile.read(length) if length else None
 
+    def parse_request(self):
+        self._start = time.time()  # pylint: disable=attribute-defined-outside-init
+        return super().parse_request()
+
     def _handle(self):
         proxy = self.server.owner
         body = self._read_body()
-        req = Request(self.command, self.path, self.headers.get('x-amz-copy-source'))
+        req = Request(self.command, self.path, self.headers.get('x-amz-copy-source'), self._start)
         fault = proxy.record(req)
         if fault is not None and fault.hook is not None:
             fault.hook(req)
@@ -340,23 +346,22 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         if not no_body and resp.getheader('Content-Length') is None:
             chunked = True
             self.send_header('Transfer-Encoding', 'chunked')
-        self.end_headers()
-        if no_body:
-            self.wfile.flush()
+        data = b'' if no_body else resp.read(65536)
+        if not data and not chunked:  # the headers are the whole answer
             req.done = time.time()
+        self.end_headers()
+        while data:  # one read ahead: ``done`` is stamped before the last bytes go out
+            following = resp.read(65536)
+            if not following and not chunked:
+                req.done = time.time()
+            self.wfile.write(b'%x\r\n%s\r\n' % (len(data), data) if chunked else data)
+            data = following
+        if no_body:
             return
-        while True:
-            data = resp.read(65536)
-            if not data:
-                break
-            if chunked:
-                self.wfile.write(b'%x\r\n%s\r\n' % (len(data), data))
-            else:
-                self.wfile.write(data)
         if chunked:
+            req.done = time.time()
             self.wfile.write(b'0\r\n\r\n')
         self.wfile.flush()
-        req.done = time.time()
 
     def _send_fault(self, req, fault):
         if fault.status is None:

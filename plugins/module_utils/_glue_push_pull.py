@@ -102,6 +102,7 @@ def build_options(params: t.Mapping[str, t.Any], protected: set[tuple[str, str]]
         state_dir=params["state_dir"] if params["use_manifest"] else None,
         lock_dir=params["state_dir"],
         lock_timeout=params.get("lock_timeout", 60.0),
+        ordered=params.get("ordered", True),
         protected_keys=frozenset(protected),
     )
 

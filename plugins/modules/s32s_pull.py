@@ -61,6 +61,8 @@ notes:
   - Keys that could escape the destination (C(..) segments, a leading C(/), C(//), backslashes, control
     characters) are skipped with a warning and reported as C(rejected).
   - Deletions run only after every download of the map succeeded; directories left empty are removed.
+  - In site-safe order (O(ordered), the default), every new file of a map is downloaded before the first changed file
+    starts, and deletions come last.
   - Leftover temporary files (C(.s32s-tmp-*)) of an interrupted run are removed by the next run.
   - B(An interrupted run still notifies.) Before the first change of a map, the module writes a marker in O(state_dir);
     it removes it just before it returns its result. A run whose result never reaches Ansible (Ctrl-C, a cancelled

@@ -48,6 +48,8 @@ notes:
   - Files of 8 MiB or more are uploaded as multipart in parts of 8 MiB (doubled until at most 10,000 parts),
     so their ETags can be recomputed locally.
   - Deletions use DeleteObjects, 1,000 keys a request, and run only after every upload of the map succeeded.
+  - In site-safe order (O(ordered), the default), every new file of a map is uploaded before the first changed file
+    starts, and deletions come last.
   - A file whose size, mtime or inode change time differ just before and just after its upload (it was rewritten
     meanwhile) is uploaded once more; if it changes again, it is reported as failed (in C(errors)), the map's
     deletions do not run, and it is not recorded in the manifest, so the next run uploads it again.

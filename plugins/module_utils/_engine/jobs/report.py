@@ -50,7 +50,8 @@ def diff_lines(run: PairRun, check_mode: bool) -> list[str]:
 
     In check mode (or before applying) the lines are the plan; after a real
     run they are what was done, then one ``FAILED`` line per failed path and
-    one ``NOT RUN`` line per deletion that did not run (blocked by failed
+    one ``NOT RUN`` line per update or deletion that did not run (updates
+    after a failed create in site-safe order; deletions blocked by failed
     transfers, or after a failed deletion).
     """
     verb = {CREATE: run.verb, UPDATE: "update", DELETE: "delete"}
@@ -71,7 +72,8 @@ def diff_lines(run: PairRun, check_mode: bool) -> list[str]:
         return lines
     lines.extend(f"[{name}] FAILED {_target(run, p)}: {err}" for p, err in applied.failed)
     why = applied.deletes_blocked or "a deletion before it failed"
-    lines.extend(line(a, "NOT RUN ") + f" [{why}]" for a in applied.not_run)
+    lines.extend(line(a, "NOT RUN ") + f" [{applied.updates_blocked if a.kind == UPDATE else why}]"
+                 for a in applied.not_run)
     return lines
 
 

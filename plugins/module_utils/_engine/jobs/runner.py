@@ -25,7 +25,7 @@ from ..config.options import SyncOptions
 from ..errors import ConfigError, S32SError
 from ..plan.compare import ManifestComparator, ReplicaComparator
 from ..plan.gate import Scope, check_plan
-from ..plan.plan import DELETE, Plan, make_plan
+from ..plan.plan import DELETE, UPDATE, Plan, make_plan
 from ..sides.s3 import S3Side
 from ..sides.side import Side
 from ..sides.tree import Tree
@@ -196,6 +196,9 @@ def finish_pair(run: PairRun) -> None:
             path, why = applied.failed[0]
             parts.append(f"{len(applied.failed)} action(s) failed, first {path!r}: {why}")
         run.error = f"{pair.label}: " + "; ".join(parts)
+        updates_not_run = [a for a in applied.not_run if a.kind == UPDATE]
+        if updates_not_run:
+            run.error += f"; {len(updates_not_run)} update(s) not run (site-safe order)"
         not_run = [a for a in applied.not_run if a.kind == DELETE]
         if not_run:
             run.error += f"; {len(not_run)} deletion(s) not run"
@@ -261,7 +264,8 @@ def run_pairs(pairs: t.Sequence[Pair], options: SyncOptions, *, check_mode: bool
         s3_sides = [s for s in (run.pair.src, run.pair.dst) if isinstance(s, S3Side)]
         pool = pool_for(s3_sides, len(run.plan.transfers), options.transfer_processes, options.concurrency,
                         allow_fork)
-        run.applied = apply_plan(run.plan, run.pair.src, run.pair.dst, run.src, run.dst, pool)
+        run.applied = apply_plan(run.plan, run.pair.src, run.pair.dst, run.src, run.dst, pool,
+                                 ordered=options.ordered)
         if getattr(run.pair.dst, "created_root", False):
             run.warnings.append(f"{run.pair.label}: created the directory {run.pair.dst.root} and its missing "
                                 f"parents (it did not exist)")
