@@ -41,7 +41,6 @@ BACKOFF_S = 0.5
 UPLOAD_ATTEMPTS = 2
 
 
-
 class SourceChanged(t.NamedTuple):
     """What an upload returns when its source file changed while it was sent,
     on every attempt: the object was replaced with bytes that may match neither
