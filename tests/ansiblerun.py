@@ -46,6 +46,26 @@ def run_playbook(path_or_plays, env, tmp_path, *args, extra_vars=None, check=Fal
     return proc.returncode, results, proc.stdout, proc.stderr
 
 
+def openers(path):
+    """PIDs of the processes (other than this one) that have ``path`` open."""
+    pids = set()
+    for pid in os.listdir('/proc'):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            fds = os.listdir('/proc/%s/fd' % pid)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink('/proc/%s/fd/%s' % (pid, fd)) == path:
+                    pids.add(int(pid))
+                    break
+            except OSError:
+                pass
+    return pids
+
+
 def task_result(results, name):
     """The result of the (last) task called ``name``."""
     found = [r['result'] for r in results if r['task'] == name]

@@ -43,7 +43,9 @@ Requests from subprocesses (ansible-playbook, modules) are counted as well.
     assert log.count('PutObject') == 1      # by S3 operation name (see classify())
     assert log.count(method='GET', op='GetObject') == 0
     log.ops()    -> collections.Counter {'PutObject': 1}
-    log.entries  -> list of Request(method, path, query, bucket, key, op, status, copy_source)
+    log.entries  -> list of Request(method, path, query, bucket, key, op, status, copy_source, start, time, done)
+                    (time.time() values: start when its first line arrived, time when it was read whole,
+                    done just before the last byte of its answer went out, or None)
 
 Operation names follow the AWS API: ListBuckets, CreateBucket, HeadBucket,
 DeleteBucket, ListObjectsV2, ListObjects, GetObject, HeadObject, PutObject,
@@ -59,6 +61,9 @@ Faults, restarts
 ``times`` matching requests itself with an S3-style XML error of that status (they
 never reach the server; they ARE counted, status set); ``status=None`` closes the
 connection without an answer instead.  Pending faults are cleared after each test.
+``s3.on_request(fn, op=..., method=..., key=..., times=1, after=0)`` calls ``fn(request)`` in
+the proxy's thread when a matching request has been read, before it is forwarded (it may block
+to hold the request, or change local files), then forwards it unchanged.
 ``s3.kill()`` SIGKILLs the server and closes the proxy's listening socket and open
 connections, so clients get "connection refused" as with a dead server;
 ``s3.stop()`` is the graceful variant (SIGTERM).  ``s3.start()`` / ``s3.restart()``
@@ -181,9 +186,9 @@ def classify(method, bucket, key, query, copy_source=False):
 class Request:
     """One request seen by the proxy."""
 
-    __slots__ = ('method', 'path', 'query', 'bucket', 'key', 'op', 'status', 'copy_source', 'time')
+    __slots__ = ('method', 'path', 'query', 'bucket', 'key', 'op', 'status', 'copy_source', 'start', 'time', 'done')
 
-    def __init__(self, method, target, copy_source=None):
+    def __init__(self, method, target, copy_source=None, start=None):
         parts = urlsplit(target)
         self.method = method
         self.path = parts.path
@@ -195,6 +200,8 @@ class Request:
         self.op = classify(method, self.bucket, self.key, self.query, bool(copy_source))
         self.status = None
         self.time = time.time()
+        self.start = self.time if start is None else start
+        self.done = None
 
     def __repr__(self):
         return '<%s %s %s -> %s>' % (self.op, self.method, self.path, self.status)
@@ -247,11 +254,12 @@ class RequestLog:
 
 
 class _Fault:
-    __slots__ = ('op', 'method', 'key', 'remaining', 'status', 'skip')
+    __slots__ = ('op', 'method', 'key', 'remaining', 'status', 'skip', 'hook')
 
-    def __init__(self, op, method, key, times, status, after=0):
+    def __init__(self, op, method, key, times, status, after=0, hook=None):
         self.op, self.method, self.key, self.remaining, self.status = op, method, key, times, status
         self.skip = after
+        self.hook = hook  # called with the request, which is then forwarded (no fault answered)
 
     def matches(self, req):
         return ((self.op is None or req.op == self.op) and (self.method is None or req.method == self.method)
@@ -287,12 +295,18 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get('Content-Length') or 0)
         return self.rfile.read(length) if length else None
 
+    def parse_request(self):
+        self._start = time.time()  # pylint: disable=attribute-defined-outside-init
+        return super().parse_request()
+
     def _handle(self):
         proxy = self.server.owner
         body = self._read_body()
-        req = Request(self.command, self.path, self.headers.get('x-amz-copy-source'))
+        req = Request(self.command, self.path, self.headers.get('x-amz-copy-source'), self._start)
         fault = proxy.record(req)
-        if fault is not None:
+        if fault is not None and fault.hook is not None:
+            fault.hook(req)
+        elif fault is not None:
             self._send_fault(req, fault)
             return
         headers = [(k, v) for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP]
@@ -332,18 +346,20 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         if not no_body and resp.getheader('Content-Length') is None:
             chunked = True
             self.send_header('Transfer-Encoding', 'chunked')
+        data = b'' if no_body else resp.read(65536)
+        if not data and not chunked:  # the headers are the whole answer
+            req.done = time.time()
         self.end_headers()
+        while data:  # one read ahead: ``done`` is stamped before the last bytes go out
+            following = resp.read(65536)
+            if not following and not chunked:
+                req.done = time.time()
+            self.wfile.write(b'%x\r\n%s\r\n' % (len(data), data) if chunked else data)
+            data = following
         if no_body:
             return
-        while True:
-            data = resp.read(65536)
-            if not data:
-                break
-            if chunked:
-                self.wfile.write(b'%x\r\n%s\r\n' % (len(data), data))
-            else:
-                self.wfile.write(data)
         if chunked:
+            req.done = time.time()
             self.wfile.write(b'0\r\n\r\n')
         self.wfile.flush()
 
@@ -687,6 +703,11 @@ class S3Endpoint:
         """Answer the next TIMES matching requests with STATUS (None: drop the connection),
         after letting the first AFTER matching requests through."""
         self.server.proxy.add_fault(_Fault(op, method, key, times, status, after))
+
+    def on_request(self, fn, op=None, method=None, key=None, times=1, after=0):
+        """Call ``fn(request)`` for the next TIMES matching requests (after letting the first AFTER
+        through), in the proxy's thread before forwarding them; they are then forwarded unchanged."""
+        self.server.proxy.add_fault(_Fault(op, method, key, times, None, after, hook=fn))
 
     def clear_faults(self):
         self.server.proxy.clear_faults()

@@ -51,6 +51,16 @@ options:
       - Number of files transferred at the same time (worker threads).
     type: int
     default: 8
+  ordered:
+    description:
+      - Site-safe order. Within each map (each destination of M(s32s.sync.s32s_replicate)), every new file is
+        transferred completely before the first changed file starts, so that a page updated to name a new file
+        (C(index.html) now loading C(main.222.js)) is never served before that file exists; a new file that fails
+        keeps the changed files of its map from being transferred (reported as not run). Deletions always come
+        after every transfer of the map.
+      - V(false) transfers new and changed files together, which is faster when a map has few of each.
+    type: bool
+    default: true
   transfer_processes:
     description:
       - Number of processes that share the transfers of a map, each running O(concurrency) divided by this

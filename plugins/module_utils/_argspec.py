@@ -36,6 +36,7 @@ def common_argument_spec() -> dict[str, t.Any]:
         allow_empty_source=dict(type="bool", default=False),
         allow_bare_bucket=dict(type="bool", default=False),
         concurrency=dict(type="int", default=8),
+        ordered=dict(type="bool", default=True),
         transfer_processes=dict(type="int", default=0),
         preferred_transfer_client=dict(type="str", default="auto", choices=["auto", "crt", "classic"]),
         list_files=dict(type="bool", default=False),
@@ -110,7 +111,7 @@ def sync_argument_spec() -> dict[str, t.Any]:
     """Options of ``s32s_sync``."""
     spec = common_argument_spec()
     for name in ("maps_s3_path", "maps_file", "maps", "files", "names", "allow_empty_source", "use_manifest",
-                 "transfer_processes", "preferred_transfer_client"):
+                 "transfer_processes", "preferred_transfer_client", "ordered"):
         del spec[name]
     spec["s3"]["required"] = True
     spec.update(

@@ -102,6 +102,7 @@ def build_options(params: t.Mapping[str, t.Any], protected: set[tuple[str, str]]
         state_dir=params["state_dir"] if params["use_manifest"] else None,
         lock_dir=params["state_dir"],
         lock_timeout=params.get("lock_timeout", 60.0),
+        ordered=params.get("ordered", True),
         protected_keys=frozenset(protected),
     )
 
@@ -147,13 +148,15 @@ class MapsJob:
         """``crt`` or ``classic``: what sends objects below the multipart threshold."""
         return "crt" if self.store.crt is not None else "classic"
 
-    def run(self, check_mode: bool) -> list[PairRun]:
+    def run(self, check_mode: bool,
+            before_changes: t.Optional[t.Callable[[], None]] = None) -> list[PairRun]:
         """Plan every map, then apply them unless ``check_mode``.
 
+        :param before_changes: called once before the first change (``runner.run_pairs``).
         :raises PlanningError: a map could not be planned; nothing was changed.
         """
         return run_maps(self.direction, self.maps, self.store, self.options, check_mode=check_mode,
-                        endpoint=self.endpoint)
+                        endpoint=self.endpoint, before_changes=before_changes)
 
 
 __all__ = ["MapsJob", "read_maps", "build_options", "PUSH", "PULL"]

@@ -7,16 +7,22 @@
 
 Takes an ``AnsibleAWSModule``-like object (``check_mode``, ``_diff``,
 ``warn()``, ``exit_json()``, ``fail_json()``) and imports nothing from Ansible.
+Reporting a run is where its changes stop being unreported: the markers of
+its pairs are removed just before ``exit_json``, and put back when the
+result cannot be written (``state/unreported.py``).
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 import typing as t
 
 from ._engine.config.options import SyncOptions
 from ._engine.errors import S32SError
 from ._engine.jobs.report import to_result
-from ._engine.jobs.runner import PairRun, PlanningError
+from ._engine.jobs.runner import PairRun, PlanningError, clear_unreported, restore_unreported
 
 #: Most warnings passed to Ansible in one run (the report keeps the counts).
 MAX_WARNINGS = 20
@@ -48,8 +54,63 @@ def finish(module: t.Any, runs: t.Sequence[PairRun], options: SyncOptions, *, wa
     bad = [r for r in runs if r.status in ("failed", "refused")]
     if bad:
         more = f" (and {len(bad) - 1} more {noun}(s))" if len(bad) > 1 else ""
-        module.fail_json(msg=bad[0].error + more, **result)
-    module.exit_json(**result)
+        module.fail_json(msg=bad[0].error + more, **result)  # the markers stay: no handler is notified
+    if module.check_mode:
+        module.exit_json(**result)
+    cleared = clear_unreported(runs)  # the run is being reported: its changes are no longer unreported
+    delivered = False
+    try:
+        module.exit_json(**result)
+    except SystemExit:
+        delivered = _result_delivered()
+        raise
+    except OSError:  # writing the result failed: the controller is gone (a closed pipe or connection)
+        _silence_stdout()
+        raise SystemExit(1) from None
+    finally:
+        if cleared and not delivered:
+            restore_unreported(cleared)
 
 
-__all__ = ["finish", "fail_on_error", "MAX_WARNINGS"]
+def _result_delivered() -> bool:
+    """Flush the result written to stdout; ``False`` when it cannot be (the
+    controller is gone: a closed pipe or connection)."""
+    try:
+        sys.stdout.flush()
+        return True
+    except (OSError, ValueError):
+        _silence_stdout()
+        return False
+
+
+def _silence_stdout() -> None:
+    """Send what is left of stdout to ``/dev/null``, so that the interpreter exits quietly."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def finish_without_controller() -> None:
+    """From the first change on, finish the run even when the controller is gone.
+
+    Ctrl-C on ``ansible-playbook``, an AWX cancel (both ``SIGINT`` to the
+    module's process group) and a closed terminal or SSH session (``SIGHUP``)
+    no longer stop the module halfway: it completes the run, deletions and
+    manifests included. Its result then cannot be delivered, so the markers
+    of its changes stay and the next run reports them (``docs/safety.md``).
+    ``SIGTERM`` and ``SIGKILL`` still stop it.
+    """
+    for name in ("SIGINT", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is None:
+            continue
+        try:
+            signal.signal(signum, signal.SIG_IGN)
+        except (OSError, ValueError):  # not the main thread: nothing to change
+            pass
+
+
+__all__ = ["finish", "fail_on_error", "finish_without_controller", "MAX_WARNINGS"]

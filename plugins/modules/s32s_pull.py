@@ -61,7 +61,18 @@ notes:
   - Keys that could escape the destination (C(..) segments, a leading C(/), C(//), backslashes, control
     characters) are skipped with a warning and reported as C(rejected).
   - Deletions run only after every download of the map succeeded; directories left empty are removed.
+  - In site-safe order (O(ordered), the default), every new file of a map is downloaded before the first changed file
+    starts, and deletions come last.
   - Leftover temporary files (C(.s32s-tmp-*)) of an interrupted run are removed by the next run.
+  - B(An interrupted run still notifies.) Before the first change of a map, the module writes a marker in O(state_dir);
+    it removes it just before it returns its result. A run whose result never reaches Ansible (Ctrl-C, a cancelled
+    AWX job, a dropped SSH connection, a killed process) leaves it, and the next real run or check of that map reports
+    C(changed) (C(changed_earlier) in its result), so that handlers such as a service restart still run. A run that
+    fails keeps the marker too (Ansible notifies no handler of a failed task).
+  - B(Without its controller the module finishes.) From the first change on, it ignores C(SIGINT) and C(SIGHUP)
+    (what Ctrl-C, an AWX cancel and a closed terminal or SSH session send) and completes the run, deletions and
+    manifest included; the marker stays, since its result cannot be delivered. C(SIGTERM) and C(SIGKILL) stop it
+    where it is, which is safe at any point (whole files only, deletions last), and the marker stays too.
 seealso:
   - module: s32s.sync.s32s_push
   - module: amazon.aws.s3_object
@@ -102,7 +113,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changed:
-  description: Whether anything was (or, in check mode, would be) downloaded or deleted.
+  description:
+    - Whether anything was (or, in check mode, would be) downloaded or deleted, or an earlier run of a map changed it and
+      was never reported (C(changed_earlier)).
   returned: always
   type: bool
 maps:
@@ -181,6 +194,12 @@ maps:
       description: When the safety gate refused the map over its deletions, how many it would have made (else 0).
       type: int
       returned: always
+    changed_earlier:
+      description:
+        - An earlier run changed this map and its result never reached Ansible (Ctrl-C, a cancelled job, a dropped
+          connection, a killed process); this run reports C(changed) for it so that handlers fire (see the notes).
+      type: bool
+      returned: always
     errors:
       description: The failed paths with their errors (at most 1000).
       type: list
@@ -247,7 +266,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.s32s.sync.plugins.module_utils._argspec import MODULE_KWARGS, pull_argument_spec
 from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import S32SError
 from ansible_collections.s32s.sync.plugins.module_utils._glue_push_pull import PULL, MapsJob
-from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import fail_on_error, finish
+from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import fail_on_error, finish, finish_without_controller
 
 
 def main() -> None:
@@ -256,7 +275,7 @@ def main() -> None:
     job = None
     try:
         job = MapsJob.from_module(module, PULL)
-        runs = job.run(check_mode=module.check_mode)
+        runs = job.run(check_mode=module.check_mode, before_changes=finish_without_controller)
     except S32SError as e:
         fail_on_error(module, e, job.options if job is not None else None)
     finish(module, runs, job.options, warnings=job.warnings, extra={"transfer_client": job.transfer_client})

@@ -48,6 +48,20 @@ notes:
   - Files of 8 MiB or more are uploaded as multipart in parts of 8 MiB (doubled until at most 10,000 parts),
     so their ETags can be recomputed locally.
   - Deletions use DeleteObjects, 1,000 keys a request, and run only after every upload of the map succeeded.
+  - In site-safe order (O(ordered), the default), every new file of a map is uploaded before the first changed file
+    starts, and deletions come last.
+  - A file whose size, mtime or inode change time differ just before and just after its upload (it was rewritten
+    meanwhile) is uploaded once more; if it changes again, it is reported as failed (in C(errors)), the map's
+    deletions do not run, and it is not recorded in the manifest, so the next run uploads it again.
+  - B(An interrupted run still notifies.) Before the first change of a map, the module writes a marker in O(state_dir);
+    it removes it just before it returns its result. A run whose result never reaches Ansible (Ctrl-C, a cancelled
+    AWX job, a dropped SSH connection, a killed process) leaves it, and the next real run or check of that map reports
+    C(changed) (C(changed_earlier) in its result), so that handlers such as a service restart still run. A run that
+    fails keeps the marker too (Ansible notifies no handler of a failed task).
+  - B(Without its controller the module finishes.) From the first change on, it ignores C(SIGINT) and C(SIGHUP)
+    (what Ctrl-C, an AWX cancel and a closed terminal or SSH session send) and completes the run, deletions and
+    manifest included; the marker stays, since its result cannot be delivered. C(SIGTERM) and C(SIGKILL) stop it
+    where it is, which is safe at any point (whole files only, deletions last), and the marker stays too.
 seealso:
   - module: s32s.sync.s32s_pull
   - module: amazon.aws.s3_object
@@ -87,7 +101,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changed:
-  description: Whether anything was (or, in check mode, would be) uploaded or deleted.
+  description:
+    - Whether anything was (or, in check mode, would be) uploaded or deleted, or an earlier run of a map changed it and
+      was never reported (C(changed_earlier)).
   returned: always
   type: bool
 maps:
@@ -166,6 +182,12 @@ maps:
       description: When the safety gate refused the map over its deletions, how many it would have made (else 0).
       type: int
       returned: always
+    changed_earlier:
+      description:
+        - An earlier run changed this map and its result never reached Ansible (Ctrl-C, a cancelled job, a dropped
+          connection, a killed process); this run reports C(changed) for it so that handlers fire (see the notes).
+      type: bool
+      returned: always
     errors:
       description: The failed paths with their errors (at most 1000).
       type: list
@@ -232,7 +254,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.s32s.sync.plugins.module_utils._argspec import MODULE_KWARGS, push_argument_spec
 from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import S32SError
 from ansible_collections.s32s.sync.plugins.module_utils._glue_push_pull import PUSH, MapsJob
-from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import fail_on_error, finish
+from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import fail_on_error, finish, finish_without_controller
 
 
 def main() -> None:
@@ -241,7 +263,7 @@ def main() -> None:
     job = None
     try:
         job = MapsJob.from_module(module, PUSH)
-        runs = job.run(check_mode=module.check_mode)
+        runs = job.run(check_mode=module.check_mode, before_changes=finish_without_controller)
     except S32SError as e:
         fail_on_error(module, e, job.options if job is not None else None)
     finish(module, runs, job.options, warnings=job.warnings, extra={"transfer_client": job.transfer_client})

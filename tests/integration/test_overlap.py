@@ -16,7 +16,7 @@ import time
 from ansible_collections.s32s.sync.plugins.module_utils._engine.config.maps import load_maps
 from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.push_pull import map_lock_path
 from ansible_collections.s32s.sync.plugins.module_utils._engine.state.lock import HostLock
-from ansiblerun import run_playbook
+from ansiblerun import openers, run_playbook
 from syncrun import local_files, put
 
 HANDLER = 'Note the change'
@@ -37,26 +37,6 @@ def pull_play(s3, dest, state_dir, lock_timeout=60, pull_s3=None):
 def lock_of(s3, dest, state_dir):
     maps = load_maps([{'name': 'site', 's3': '%s/site' % s3.bucket, 'slave': str(dest)}], 'slave', 'test')[0]
     return map_lock_path('pull', maps[0], state_dir)
-
-
-def openers(path):
-    """PIDs of the processes (other than this one) that have ``path`` open."""
-    pids = set()
-    for pid in os.listdir('/proc'):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            fds = os.listdir('/proc/%s/fd' % pid)
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                if os.readlink('/proc/%s/fd/%s' % (pid, fd)) == path:
-                    pids.add(int(pid))
-                    break
-            except OSError:
-                pass
-    return pids
 
 
 def start(play_path, env):

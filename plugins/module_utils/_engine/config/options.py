@@ -85,7 +85,10 @@ class SyncOptions:
     Units: ``mode``/``directory_mode`` are permission bits (int) or ``None``;
     ``concurrency`` is a number of worker threads; ``list_files_max`` a count;
     ``lock_timeout`` seconds. ``lock_dir``: where push and pull take their host
-    locks (the module's ``state_dir``, even without a manifest); ``None``: no lock.
+    locks and keep their markers of unreported changes (the module's
+    ``state_dir``, even without a manifest); ``None``: neither. ``ordered``:
+    site-safe order, every create of a pair completes before its first update
+    starts (``jobs/executor.py``).
     """
 
     delete: bool = True
@@ -104,6 +107,7 @@ class SyncOptions:
     state_dir: t.Optional[str] = None
     lock_dir: t.Optional[str] = None
     lock_timeout: float = 60.0
+    ordered: bool = True
     protected_keys: frozenset[tuple[str, str]] = frozenset()
 
     def __post_init__(self) -> None:

@@ -6,7 +6,12 @@
 **PRIVATE**: this module is internal to the s32s.sync collection.
 
 One executor for every pair of sides. Transfers run first, on a worker pool
-(``pools.py``), each chosen from the pair of sides (``transfers.py``).
+(``pools.py``), each chosen from the pair of sides (``transfers.py``). With
+``ordered`` (the default, "site-safe order"), every create completes before
+the first update starts, so a page updated to name a new file is never served
+before that file exists; a create that fails keeps the updates from running
+(they are ``not_run``, as the deletions then are). Without it, creates and
+updates run together, in plan order.
 Deletions run after them and only when every transfer succeeded and the
 source was read completely (no file of ``plan.unreadable`` either) (as rclone's "not deleting files as there were IO
 errors"; promise 4 of ``docs/safety.md``); they go through the side's one
@@ -25,10 +30,10 @@ from __future__ import annotations
 
 import typing as t
 
-from ..plan.plan import DELETE, MKDIR, RMDIR, Action, Plan
+from ..plan.plan import CREATE, DELETE, MKDIR, RMDIR, UPDATE, Action, Plan
 from ..sides.tree import Entry, Tree
 from .pools import ThreadPool
-from .transfers import Written, transfer_for
+from .transfers import SourceChanged, Written, transfer_for
 
 
 class Applied:
@@ -40,6 +45,10 @@ class Applied:
         transfer whose result is proven (the state's new records).
     :ivar not_run: the deletions not run (blocked, or after a failed deletion).
     :ivar deletes_blocked: why the deletions did not run at all, or ``''``.
+    :ivar unproven: relpaths of failed transfers that still replaced their
+        destination (a source rewritten while it was uploaded): the run changed them.
+    :ivar updates_blocked: why the updates did not run (a create failed, in
+        site-safe order), or ``''``.
     """
 
     def __init__(self) -> None:
@@ -48,18 +57,22 @@ class Applied:
         self.written: dict[str, tuple[Entry, Entry]] = {}
         self.not_run: list[Action] = []
         self.deletes_blocked = ""
+        self.unproven: list[str] = []
+        self.updates_blocked = ""
 
     def of_kind(self, kind: str) -> list[Action]:
         """The actions of one kind that were applied."""
         return [a for a in self.done if a.kind == kind]
 
 
-def apply_plan(plan: Plan, src: t.Any, dst: t.Any, src_tree: Tree, dst_tree: Tree, pool: t.Any = None) -> Applied:
+def apply_plan(plan: Plan, src: t.Any, dst: t.Any, src_tree: Tree, dst_tree: Tree, pool: t.Any = None, *,
+               ordered: bool = True) -> Applied:
     """Apply ``plan`` (already passed by the gate) from side ``src`` to side ``dst``.
 
     :param src_tree: the source listing the plan was made from (sizes, ETags, mtimes).
     :param dst_tree: the destination listing (leftover temporary files to remove).
     :param pool: a worker pool (``pools.py``); default 8 threads.
+    :param ordered: every create completes before the first update starts.
     :returns: :class:`Applied`; per-path failures are in ``failed``, never raised.
     """
     applied = Applied()
@@ -73,14 +86,15 @@ def apply_plan(plan: Plan, src: t.Any, dst: t.Any, src_tree: Tree, dst_tree: Tre
         return applied
     if transfers:
         transfer = transfer_for(src, dst, src_tree)
-        results: list[tuple[Action, Written, str]] = pool.run(transfer.run, transfers)
-        for action, written, error in results:
-            if error:
-                applied.failed.append((action.relpath, error))
-                continue
-            applied.done.append(action)
-            if written is not None:
-                applied.written[action.relpath] = written
+        creates = [a for a in transfers if a.kind == CREATE]
+        updates = [a for a in transfers if a.kind == UPDATE]
+        batches = [creates, updates] if ordered and creates and updates else [transfers]
+        for batch in batches:
+            if batch is updates and applied.failed:
+                applied.updates_blocked = f"{len(applied.failed)} new file(s) failed (site-safe order)"
+                applied.not_run.extend(updates)
+                break
+            _transfer(pool, transfer.run, batch, applied)
     dst.remove_temp_files(dst_tree)
     deletes = [a for a in plan.deletes if a not in first]
     dirs_to_remove = [a.relpath for a in plan.of_kind(RMDIR) if a not in first]
@@ -105,6 +119,21 @@ def apply_plan(plan: Plan, src: t.Any, dst: t.Any, src_tree: Tree, dst_tree: Tre
         except OSError as e:
             applied.failed.append((action.relpath + "/", f"cannot create directory: {e.strerror or e}"))
     return applied
+
+
+def _transfer(pool: t.Any, run: t.Callable[[Action], Written], actions: t.Sequence[Action], applied: Applied) -> None:
+    """Run ``actions`` on ``pool``, each through ``run``; record what each did in ``applied``."""
+    results: list[tuple[Action, Written, str]] = pool.run(run, actions)
+    for action, written, error in results:
+        if isinstance(written, SourceChanged):
+            applied.unproven.append(action.relpath)
+            error = written.error
+        if error:
+            applied.failed.append((action.relpath, error))
+            continue
+        applied.done.append(action)
+        if written is not None:
+            applied.written[action.relpath] = written
 
 
 def _clear_the_way(first: t.Sequence[Action], dst: t.Any, applied: Applied) -> bool:

@@ -26,6 +26,7 @@ from ..sides.s3store import S3Store
 from ..sides.tree import FOLLOW_NEVER
 from ..state import manifest as _manifest
 from ..state.lock import HostLock, lock_path
+from ..state.unreported import marker_path
 from .runner import Pair, PairRun, run_pairs
 
 PUSH = "push"
@@ -38,7 +39,9 @@ def map_pairs(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options
 
     A pull's local side lists symlinks as entries (a link is replaced, never
     followed), takes a missing directory for an empty one, and writes with
-    ``mode``, ``directory_mode``, ``owner`` and ``group``.
+    ``mode``, ``directory_mode``, ``owner`` and ``group``. With a
+    ``lock_dir`` (the module's ``state_dir``) each pair keeps its marker of
+    unreported changes there, per map and direction.
     """
     pairs = []
     for m in maps:
@@ -53,9 +56,13 @@ def map_pairs(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options
         if options.state_dir:
             state_path = _manifest.manifest_path(options.state_dir, _manifest.LOCAL_S3, _manifest.local_identity(
                 endpoint, m.s3.bucket, m.s3.prefix, m.root))
+        unreported_path = ""
+        if options.lock_dir:
+            unreported_path = marker_path(options.lock_dir, direction, _manifest.local_identity(
+                endpoint, m.s3.bucket, m.s3.prefix, m.root))
         pairs.append(Pair(m.name, f"map '{m.name}'", src, dst, ignore=m.ignore, files=m.files,
                           state_path=state_path, about={"map": m.name, "s3": str(m.s3), "root": m.root},
-                          shown=(str(m.s3), m.root)))
+                          shown=(str(m.s3), m.root), unreported_path=unreported_path))
     return pairs
 
 
@@ -67,11 +74,13 @@ def map_lock_path(direction: str, m: SyncMap, lock_dir: str, endpoint: str = "")
 
 
 def run_maps(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options: SyncOptions, *,
-             check_mode: bool, endpoint: str = "") -> list[PairRun]:
+             check_mode: bool, endpoint: str = "",
+             before_changes: t.Optional[t.Callable[[], None]] = None) -> list[PairRun]:
     """Plan every map, then (unless ``check_mode``) apply them in order.
 
     :param direction: ``'push'`` or ``'pull'``.
     :param endpoint: the endpoint URL (part of the state's identity).
+    :param before_changes: see :func:`runner.run_pairs`.
     :returns: one :class:`PairRun` per map.
     :raises PlanningError: a map could not be planned; nothing was changed.
     :raises ConfigError: ``owner``/``group`` do not exist (before any change).
@@ -85,7 +94,7 @@ def run_maps(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options:
     """
     pairs = map_pairs(direction, maps, store, options, endpoint)
     if check_mode or not options.lock_dir:
-        return run_pairs(pairs, options, check_mode=check_mode)
+        return run_pairs(pairs, options, check_mode=check_mode, before_changes=before_changes)
     labels: dict[str, str] = {}
     for m in maps:
         labels.setdefault(map_lock_path(direction, m, options.lock_dir, endpoint), f"map '{m.name}'")
@@ -93,7 +102,7 @@ def run_maps(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options:
     with contextlib.ExitStack() as stack:
         for path in sorted(labels):
             stack.enter_context(HostLock(path, options.lock_timeout, labels[path], what))
-        return run_pairs(pairs, options, check_mode=check_mode)
+        return run_pairs(pairs, options, check_mode=check_mode, before_changes=before_changes)
 
 
 __all__ = ["map_pairs", "map_lock_path", "run_maps", "PUSH", "PULL"]

@@ -50,7 +50,8 @@ def diff_lines(run: PairRun, check_mode: bool) -> list[str]:
 
     In check mode (or before applying) the lines are the plan; after a real
     run they are what was done, then one ``FAILED`` line per failed path and
-    one ``NOT RUN`` line per deletion that did not run (blocked by failed
+    one ``NOT RUN`` line per update or deletion that did not run (updates
+    after a failed create in site-safe order; deletions blocked by failed
     transfers, or after a failed deletion).
     """
     verb = {CREATE: run.verb, UPDATE: "update", DELETE: "delete"}
@@ -62,6 +63,8 @@ def diff_lines(run: PairRun, check_mode: bool) -> list[str]:
         return f"[{name}] {prefix}{verb[a.kind]} {_target(run, a.relpath)} ({a.reason}, {a.size} bytes)"
 
     lines = [line(a) for a in _actions(run, check_mode)]
+    if run.changed_earlier:
+        lines.insert(0, f"[{name}] changed by an earlier run whose result was never reported (reported now)")
     lines.extend(f"[{name}] mkdir {_target(run, d)}/ (directory marker)" for d in _dirs(run, MKDIR, check_mode))
     lines.extend(f"[{name}] delete {_target(run, d)}/ (empty directory)" for d in _dirs(run, RMDIR, check_mode))
     applied = run.applied
@@ -69,14 +72,16 @@ def diff_lines(run: PairRun, check_mode: bool) -> list[str]:
         return lines
     lines.extend(f"[{name}] FAILED {_target(run, p)}: {err}" for p, err in applied.failed)
     why = applied.deletes_blocked or "a deletion before it failed"
-    lines.extend(line(a, "NOT RUN ") + f" [{why}]" for a in applied.not_run)
+    lines.extend(line(a, "NOT RUN ") + f" [{applied.updates_blocked if a.kind == UPDATE else why}]"
+                 for a in applied.not_run)
     return lines
 
 
 def map_result(run: PairRun, options: SyncOptions, check_mode: bool) -> dict[str, t.Any]:
     """The result of one map: ``name``, ``s3``, ``root``, ``status``, counts,
-    bytes per kind, ``errors``, ``skipped``/``rejected`` details (capped), and
-    ``files`` with ``list_files``."""
+    bytes per kind, ``errors``, ``skipped``/``rejected`` details (capped),
+    ``changed_earlier`` (an unreported change of an earlier run, reported now),
+    and ``files`` with ``list_files``."""
     counts = dict.fromkeys(COUNTS, 0)
     size = {"created": 0, "updated": 0, "deleted": 0}
     done = _actions(run, check_mode)
@@ -102,6 +107,7 @@ def map_result(run: PairRun, options: SyncOptions, check_mode: bool) -> dict[str
         "dirs_created": len(_dirs(run, MKDIR, check_mode)),
         "msg": run.error,
         "would_delete": int(run.details.get("would_delete", 0)),
+        "changed_earlier": run.changed_earlier,
         "errors": [{"path": p, "error": e} for p, e in errors[:cap]],
         "skipped_paths": [{"path": p, "reason": r} for p, r in run.src.skipped[:cap]],
         "rejected_paths": [{"path": p, "reason": r} for p, r in (run.src.rejected + run.dst.rejected)[:cap]],
@@ -121,7 +127,8 @@ def to_result(runs: t.Sequence[PairRun], options: SyncOptions, *, check_mode: bo
     totals = {k: sum(m[k] for m in maps) for k in COUNTS}
     totals["bytes"] = {k: sum(m["bytes"][k] for m in maps) for k in ("created", "updated", "deleted", "unchanged")}
     changed = any(m["created"] or m["updated"] or m["deleted"] or m["dirs_removed"] or m["dirs_created"]
-                  for m in maps)
+                  or m["changed_earlier"] for m in maps)
+    changed = changed or any(r.applied is not None and r.applied.unproven for r in runs)  # failed, yet replaced
     warnings = []
     for r in runs:
         warnings.extend(r.warnings)

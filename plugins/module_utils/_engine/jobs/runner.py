@@ -25,11 +25,12 @@ from ..config.options import SyncOptions
 from ..errors import ConfigError, S32SError
 from ..plan.compare import ManifestComparator, ReplicaComparator
 from ..plan.gate import Scope, check_plan
-from ..plan.plan import DELETE, Plan, make_plan
+from ..plan.plan import DELETE, UPDATE, Plan, make_plan
 from ..sides.s3 import S3Side
 from ..sides.side import Side
 from ..sides.tree import Tree
 from ..state import manifest as _manifest
+from ..state import unreported as _unreported
 from .content import check_contents
 from .executor import Applied, apply_plan
 from .pools import pool_for
@@ -50,13 +51,15 @@ class Pair:
     :param shown: ``(s3, root)`` as the result shows them.
     :param src_tree: the source listing when the job made it already (shared by pairs).
     :param precheck: called first when planning; raises ``S32SError`` to refuse the pair.
+    :param unreported_path: the marker of a change no run has reported yet
+        (``state/unreported.py``), or ``''`` when the front door does not track them.
     """
 
     def __init__(self, name: str, label: str, src: Side, dst: Side, *, ignore: IgnoreRules,
                  files: t.Optional[t.Sequence[str]] = None, only: t.Optional[t.AbstractSet[str]] = None,
                  state_path: str = "", about: t.Optional[t.Mapping[str, str]] = None,
                  shown: tuple[str, str] = ("", ""), src_tree: t.Optional[Tree] = None,
-                 precheck: t.Optional[t.Callable[[], None]] = None) -> None:
+                 precheck: t.Optional[t.Callable[[], None]] = None, unreported_path: str = "") -> None:
         self.name = name
         self.label = label
         self.src = src
@@ -69,6 +72,7 @@ class Pair:
         self.shown = shown
         self.src_tree = src_tree
         self.precheck = precheck
+        self.unreported_path = unreported_path
 
     @property
     def state_kind(self) -> str:
@@ -90,6 +94,8 @@ class PairRun:
         applying) or ``refused`` (could not be planned, or the gate said no).
     :ivar error: the one-line reason when not ``ok``.
     :ivar details: facts of a refusal (``would_delete``: deletions the gate refused).
+    :ivar changed_earlier: an earlier run changed this pair and was never
+        reported (its marker is there): this run reports ``changed`` for it.
     """
 
     def __init__(self, pair: Pair) -> None:
@@ -103,6 +109,7 @@ class PairRun:
         self.applied: t.Optional[Applied] = None
         self.warnings: list[str] = []
         self.details: dict[str, t.Any] = {}
+        self.changed_earlier = False
 
     @property
     def verb(self) -> str:
@@ -131,6 +138,7 @@ def plan_pair(run: PairRun, options: SyncOptions) -> None:
     :raises S32SError: the pair cannot be planned (``ConfigError``, ``StoreError``, ``SafetyError``).
     """
     pair = run.pair
+    run.changed_earlier = bool(pair.unreported_path) and _unreported.is_marked(pair.unreported_path)
     if pair.precheck is not None:
         pair.precheck()
     transfer_for(pair.src, pair.dst, Tree())  # no transfer between these sides: refused before any change
@@ -188,6 +196,9 @@ def finish_pair(run: PairRun) -> None:
             path, why = applied.failed[0]
             parts.append(f"{len(applied.failed)} action(s) failed, first {path!r}: {why}")
         run.error = f"{pair.label}: " + "; ".join(parts)
+        updates_not_run = [a for a in applied.not_run if a.kind == UPDATE]
+        if updates_not_run:
+            run.error += f"; {len(updates_not_run)} update(s) not run (site-safe order)"
         not_run = [a for a in applied.not_run if a.kind == DELETE]
         if not_run:
             run.error += f"; {len(not_run)} deletion(s) not run"
@@ -208,12 +219,20 @@ def finish_pair(run: PairRun) -> None:
 
 
 def run_pairs(pairs: t.Sequence[Pair], options: SyncOptions, *, check_mode: bool, independent: bool = False,
-              allow_fork: bool = True) -> list[PairRun]:
+              allow_fork: bool = True, before_changes: t.Optional[t.Callable[[], None]] = None) -> list[PairRun]:
     """Plan every pair, then (unless ``check_mode``) apply the planned ones in order.
 
     :param independent: a pair that cannot be planned is reported and the
         others go on (else the whole job stops before any change).
     :param allow_fork: a one-shot process may transfer on forked processes.
+    :param before_changes: called once, after every plan passed and before
+        the first change of the job (the module makes itself finish the run
+        even when its controller is gone).
+
+    A pair with an ``unreported_path`` gets its marker before its first
+    change (see ``state/unreported.py``); the front door removes it when it
+    reports the run (:func:`clear_unreported`). A pair that changed nothing
+    after all (every action failed) loses a marker it did not inherit.
     :returns: one :class:`PairRun` per pair.
     :raises PlanningError: (``independent=False``) a pair could not be planned; nothing was changed.
     :raises ConfigError: a destination cannot be written as asked (owner, group), before any change.
@@ -236,18 +255,63 @@ def run_pairs(pairs: t.Sequence[Pair], options: SyncOptions, *, check_mode: bool
         raise PlanningError(f"{failures[0]}{more}{tail}", runs)
     if check_mode:
         return runs
+    if before_changes is not None and any(r.plan.actions for r in runs if r.status != "refused"):
+        before_changes()
     for run in runs:
         if run.status == "refused":
             continue
+        _mark_unreported(run)
         s3_sides = [s for s in (run.pair.src, run.pair.dst) if isinstance(s, S3Side)]
         pool = pool_for(s3_sides, len(run.plan.transfers), options.transfer_processes, options.concurrency,
                         allow_fork)
-        run.applied = apply_plan(run.plan, run.pair.src, run.pair.dst, run.src, run.dst, pool)
+        run.applied = apply_plan(run.plan, run.pair.src, run.pair.dst, run.src, run.dst, pool,
+                                 ordered=options.ordered)
         if getattr(run.pair.dst, "created_root", False):
             run.warnings.append(f"{run.pair.label}: created the directory {run.pair.dst.root} and its missing "
                                 f"parents (it did not exist)")
+        nothing_changed = not run.applied.done and not run.applied.unproven
+        if nothing_changed and not run.changed_earlier and run.pair.unreported_path:
+            _clear_quietly(run.pair.unreported_path)
         finish_pair(run)
     return runs
 
 
-__all__ = ["Pair", "PairRun", "PlanningError", "plan_pair", "finish_pair", "run_pairs"]
+def _mark_unreported(run: PairRun) -> None:
+    """Write the pair's marker before its first change (a pair with nothing to do gets none)."""
+    pair = run.pair
+    if not pair.unreported_path or not run.plan.actions:
+        return
+    try:
+        _unreported.mark(pair.unreported_path, pair.about)
+    except OSError as e:
+        run.warnings.append(f"{pair.label}: could not record the change in the state directory before making it "
+                            f"({e.strerror}): should this run be interrupted, the next one may not report it")
+
+
+def _clear_quietly(path: str) -> bool:
+    try:
+        return _unreported.clear(path)
+    except OSError:
+        return False  # the next run reports the change again: a spare notification, never a lost one
+
+
+def clear_unreported(runs: t.Sequence[PairRun]) -> list[PairRun]:
+    """Remove the markers of ``runs``: the front door is reporting them now.
+
+    :returns: the runs whose marker was removed, for :func:`restore_unreported`
+        should the report not reach its caller after all.
+    """
+    return [r for r in runs if r.pair.unreported_path and _clear_quietly(r.pair.unreported_path)]
+
+
+def restore_unreported(runs: t.Sequence[PairRun]) -> None:
+    """Put back the markers :func:`clear_unreported` removed (the report was lost)."""
+    for run in runs:
+        try:
+            _unreported.mark(run.pair.unreported_path, run.pair.about)
+        except OSError:
+            pass  # nothing else to try: the process is about to end
+
+
+__all__ = ["Pair", "PairRun", "PlanningError", "plan_pair", "finish_pair", "run_pairs", "clear_unreported",
+           "restore_unreported"]

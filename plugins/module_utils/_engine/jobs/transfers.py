@@ -10,8 +10,15 @@ goes: :func:`transfer_for` looks at the two sides and returns how to move
 one path from the source to the destination, an upload (local to S3), a
 download (S3 to local) or a copy (S3 to S3: server-side within one store,
 streamed between two). Each returns the pair of entries now known to hold
-the same bytes (for the state), or ``None`` when the source changed while
-it was read (the next run checks it again).
+the same bytes (for the state), or ``None`` when nothing proves them equal
+(the next run checks the path again).
+
+An upload compares the file's stat (size, mtime, ctime, inode) before and
+after sending it: a file rewritten meanwhile may have left an object that
+holds neither version. It is uploaded once more; a second change fails the
+path: the upload returns :class:`SourceChanged` (the object was replaced, so
+the run did change something, but nothing is proven), and the path is never
+recorded as synced.
 """
 
 from __future__ import annotations
@@ -30,8 +37,20 @@ from ..sides.tree import Entry, Tree
 DOWNLOAD_ATTEMPTS = 3
 #: First pause between download attempts, doubled each time (seconds).
 BACKOFF_S = 0.5
+#: Attempts for one upload whose source file changes while it is sent (the second is the retry).
+UPLOAD_ATTEMPTS = 2
 
-Written = t.Optional[t.Tuple[Entry, Entry]]
+
+class SourceChanged(t.NamedTuple):
+    """What an upload returns when its source file changed while it was sent,
+    on every attempt: the object was replaced with bytes that may match neither
+    version. The executor fails the path with ``error`` (and counts the run as
+    changed); the path is not recorded as synced."""
+
+    error: str
+
+
+Written = t.Optional[t.Union[t.Tuple[Entry, Entry], SourceChanged]]
 
 
 class Transfer(t.NamedTuple):
@@ -42,21 +61,31 @@ class Transfer(t.NamedTuple):
     run: t.Callable[[Action], Written]
 
 
-def _same_stat(entry: Entry, now: Entry) -> bool:
-    return (entry.size, entry.mtime_ns, entry.ctime_ns, entry.ino) == (now.size, now.mtime_ns, now.ctime_ns, now.ino)
+def _stat_changes(before: Entry, after: Entry) -> list[str]:
+    """What differs between two stats of one file (``size``, ``mtime``, ``ctime``, ``inode``)."""
+    pairs = (("size", before.size, after.size), ("mtime", before.mtime_ns, after.mtime_ns),
+             ("ctime", before.ctime_ns, after.ctime_ns), ("inode", before.ino, after.ino))
+    return [name for name, a, b in pairs if a != b]
 
 
-def _upload(src: LocalSide, dst: S3Side, listing: Tree) -> t.Callable[[Action], Written]:
+def _upload(src: LocalSide, dst: S3Side, listing: Tree) -> t.Callable[[Action], Written]:  # pylint: disable=unused-argument
     def upload(action: Action) -> Written:
-        entry = listing.entries[action.relpath]
         path = src.path(action.relpath)
-        etag = dst.upload_file(action.relpath, path, entry.size)
-        now = src.stat_entry(action.relpath)
-        if not _same_stat(entry, now):
-            return None  # changed while uploading: the next run checks it again
-        if etag is None and entry.size >= MULTIPART_THRESHOLD:
-            etag = multipart_etag(path, part_size_for(entry.size))
-        return (now, Entry(action.relpath, entry.size, 0, etag)) if etag else None
+        changes: list[str] = []
+        for _attempt in range(UPLOAD_ATTEMPTS):
+            before = src.stat_entry(action.relpath)
+            etag = dst.upload_file(action.relpath, path, before.size)
+            after = src.stat_entry(action.relpath)
+            changes = _stat_changes(before, after)
+            if not changes:
+                break
+        else:
+            return SourceChanged(f"the file changed while it was uploaded ({', '.join(changes)} differ before and "
+                                 f"after), on {UPLOAD_ATTEMPTS} attempts: the object may hold neither version and is "
+                                 f"not recorded as synced; the next run uploads it again")
+        if etag is None and after.size >= MULTIPART_THRESHOLD:
+            etag = multipart_etag(path, part_size_for(after.size))
+        return (after, Entry(action.relpath, after.size, 0, etag)) if etag else None
     return upload
 
 
@@ -106,4 +135,4 @@ def verb_for(src: t.Any, dst: t.Any) -> str:
     return "download" if isinstance(dst, LocalSide) else "copy"
 
 
-__all__ = ["Transfer", "transfer_for", "verb_for", "DOWNLOAD_ATTEMPTS", "BACKOFF_S"]
+__all__ = ["Transfer", "transfer_for", "verb_for", "SourceChanged", "DOWNLOAD_ATTEMPTS", "BACKOFF_S", "UPLOAD_ATTEMPTS"]

@@ -282,3 +282,24 @@ def test_ignored_and_rejected_counts(check_mode):
     run.dst.rejected = [("c\nd", "control character")]
     m = to_result([run], SyncOptions(), check_mode=check_mode, diff=False)["maps"][0]
     assert (m["ignored"], m["rejected"]) == (5, 2)
+
+
+def test_a_failed_upload_that_replaced_its_object_makes_the_run_changed():
+    """A source rewritten during every upload attempt: the path failed, yet the object was replaced."""
+    run = make_run(PUSH, actions=[ACTIONS[2]], status="failed")
+    run.applied = applied(failed=[("page.html", "the file changed while it was uploaded")])
+    assert to_result([run], SyncOptions(), check_mode=False, diff=False)["changed"] is False
+    run.applied.unproven = ["page.html"]
+    result = to_result([run], SyncOptions(), check_mode=False, diff=True)
+    assert result["changed"] is True and result["totals"]["updated"] == 0 and result["totals"]["failed"] == 1
+    assert "[web] FAILED s3://bkt/site/page.html: the file changed while it was uploaded" in result["diff"]["prepared"]
+
+
+def test_an_unreported_earlier_change_makes_a_noop_run_changed_and_says_why():
+    run = make_run(PULL, unchanged=["a"], status="ok")
+    run.applied = Applied()
+    run.changed_earlier = True
+    result = to_result([run], SyncOptions(), check_mode=False, diff=True)
+    assert result["changed"] is True and result["maps"][0]["changed_earlier"] is True
+    assert result["diff"]["prepared"] == ("[web] changed by an earlier run whose result was never reported "
+                                          "(reported now)\n")
