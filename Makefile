@@ -1,6 +1,6 @@
 # Build and test entry points for the s32s.sync collection (GNU make).
 #
-#   make test         venv + collpath, then unit, integration, sanity, ansible-test-units, lint,
+#   make test         venv + collpath, then unit, integration, sanity, compat, ansible-test-units, lint,
 #                     docs-lint (antsibull-docs lint), importer (Galaxy's importer), molecule; stops at
 #                     the first failure. The docsite build is not part of it: make docs.
 #   make venv         .venv from requirements-dev.txt, plus ansible-test's offline pip bootstrap
@@ -8,6 +8,8 @@
 #   make unit | integration | sanity | ansible-test-units | lint | docs-lint | importer | molecule | build
 #   make docs         the docsite (antsibull-docs sphinx-init, Sphinx -W) in tests/output/docsite/build/html
 #   make demo         the S32S flow end to end on an embedded moto server
+#   make compat       sanity + a smoke integration on the lowest ansible-core/Python/boto3 claimed and on the
+#                     newest, each in its own virtualenvs (.venv-compat-*); COMPAT_ARGS='--entry low' etc.
 #   TEST_WORKERS=N    pytest-xdist workers of make integration (default 2)
 #
 # Never put a trailing "# comment" after a variable value: make keeps the blanks.
@@ -42,12 +44,13 @@ export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 export PATH := $(BIN):$(PATH)
 
 .PHONY: test venv collpath unit integration stage sanity ansible-test-units lint docs-lint docs molecule build importer \
-	shellcheck clean
+	shellcheck clean compat
 
 test: venv collpath
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory compat
 	$(MAKE) --no-print-directory ansible-test-units
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory docs-lint
@@ -111,6 +114,20 @@ sanity: stage shellcheck
 # ansible_collections set up by ansible-test; tests/conftest.py puts tests/ on sys.path itself.
 ansible-test-units: stage
 	cd $(AC_COLL) && $(BIN)/ansible-test units $(UNITS_ARGS)
+
+# The claimed floors and the newest releases (scripts/compat.py, CONTRIBUTING.md "Supported versions"):
+# for ansible-core COMPAT_LOW_CORE (controller Python 3.10; host Python 3.9, boto3/botocore 1.36.0) and
+# COMPAT_NEW_CORE (Python 3.13; the latest boto3/botocore), each in its own cached virtualenvs
+# .venv-compat-<core>[-host]: ansible-test sanity (compile and import on every module Python from 3.9
+# found here), then tests/integration/test_compat_smoke.py with that ansible-playbook and host interpreter,
+# plus a host below the floors that must fail naming them. Part of make test: about 3 min with the
+# virtualenvs cached, 6-7 min without.
+COMPAT_LOW_CORE ?= 2.17.0
+COMPAT_NEW_CORE ?= 2.21.5
+COMPAT_ARGS ?=
+
+compat: venv collpath
+	COMPAT_LOW_CORE=$(COMPAT_LOW_CORE) COMPAT_NEW_CORE=$(COMPAT_NEW_CORE) $(BIN)/python scripts/compat.py $(COMPAT_ARGS)
 
 # Best effort: ansible-test skips its shellcheck test (with a warning) when the tool is missing.
 shellcheck:

@@ -84,7 +84,7 @@ def _ops_text(ops_list: list[t.Optional[dict[str, int]]]) -> str:
         return "n/a"
     names = sorted({k for o in ops_list for k in o})
     parts = []
-    for name in sorted(names, key=lambda n: -_median([o.get(n, 0) for o in ops_list])):
+    for name in sorted(names, key=lambda n: -(_median([o.get(n, 0) for o in ops_list]) or 0)):
         med = _median([o.get(name, 0) for o in ops_list])
         if med:
             parts.append(f"{OP_ABBR.get(name, name)} {med:g}")

@@ -6,8 +6,10 @@
 # ansible-test downloads get-pip-<version>.py from ci-files.testing.ansible.com,
 # which is unreachable on the development machines.  It first looks for a cached
 # copy at ~/.ansible/test/cache/get_pip_<version>.py, so `make venv` installs this
-# file there together with the matching pip wheel (pip download pip==24.2).
-# Running it installs pip from that wheel; the get-pip.py only options
+# file there together with the matching pip wheel (pip download pip==24.2); make compat does the
+# same for the pip version of each ansible-core it tests (get_pip_23_1_2.py, get_pip_25_2.py, ...).
+# Running it installs pip from the wheel of its own name's version (the newest cached wheel when
+# that one is missing); the get-pip.py only options
 # --no-setuptools and --no-wheel are dropped.
 """Install pip from a pip wheel lying next to this file (ansible-test bootstrap)."""
 
@@ -17,9 +19,12 @@ import sys
 
 
 def main():
-    """Run ``pip install`` from the newest cached pip wheel."""
+    """Run ``pip install`` from the cached pip wheel of this file's version (else the newest one)."""
     here = os.path.dirname(os.path.abspath(__file__))
-    wheels = sorted(glob.glob(os.path.join(here, 'pip-*.whl')))
+    name = os.path.splitext(os.path.basename(__file__))[0]
+    own = name[len('get_pip_'):].replace('_', '.') if name.startswith('get_pip_') else None
+    wheels = sorted(glob.glob(os.path.join(here, 'pip-%s-*.whl' % own))) if own else []
+    wheels = wheels or sorted(glob.glob(os.path.join(here, 'pip-*.whl')))
     if not wheels:
         sys.stderr.write('get_pip shim: no pip-*.whl next to %s\n' % here)
         return 1

@@ -53,9 +53,8 @@ extends_documentation_fragment:
   - s32s.sync.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - s32s.sync.requirements
 notes:
-  - Needs boto3 and botocore 1.36 or later on the host that runs it (for the checksum settings).
   - Symlinks inside the destination are never followed to write or delete; a write or delete below a
     symlinked directory fails for that path.
   - Keys that could escape the destination (C(..) segments, a leading C(/), C(//), backslashes, control
@@ -263,6 +262,7 @@ totals:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.s32s.sync.plugins.module_utils._requirements import check_host
 from ansible_collections.s32s.sync.plugins.module_utils._argspec import MODULE_KWARGS, pull_argument_spec
 from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import S32SError
 from ansible_collections.s32s.sync.plugins.module_utils._glue_push_pull import PULL, MapsJob
@@ -272,6 +272,7 @@ from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import fail_o
 def main() -> None:
     """Entry point of s32s_pull."""
     module = AnsibleAWSModule(argument_spec=pull_argument_spec(), **MODULE_KWARGS)
+    check_host(module)  # Python, boto3, botocore below the floor: fail_json, not a traceback
     job = None
     try:
         job = MapsJob.from_module(module, PULL)

@@ -41,9 +41,8 @@ extends_documentation_fragment:
   - s32s.sync.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - s32s.sync.requirements
 notes:
-  - Needs boto3 and botocore 1.36 or later on the host that runs it (for the checksum settings).
   - FIFOs, sockets and devices in the source are skipped and reported, never opened.
   - Files of 8 MiB or more are uploaded as multipart in parts of 8 MiB (doubled until at most 10,000 parts),
     so their ETags can be recomputed locally.
@@ -251,6 +250,7 @@ totals:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.s32s.sync.plugins.module_utils._requirements import check_host
 from ansible_collections.s32s.sync.plugins.module_utils._argspec import MODULE_KWARGS, push_argument_spec
 from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import S32SError
 from ansible_collections.s32s.sync.plugins.module_utils._glue_push_pull import PUSH, MapsJob
@@ -260,6 +260,7 @@ from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import fail_o
 def main() -> None:
     """Entry point of s32s_push."""
     module = AnsibleAWSModule(argument_spec=push_argument_spec(), **MODULE_KWARGS)
+    check_host(module)  # Python, boto3, botocore below the floor: fail_json, not a traceback
     job = None
     try:
         job = MapsJob.from_module(module, PUSH)

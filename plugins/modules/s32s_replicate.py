@@ -102,9 +102,8 @@ extends_documentation_fragment:
   - s32s.sync.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - s32s.sync.requirements
 notes:
-  - Needs boto3 and botocore 1.36 or later on the host that runs it (for the checksum settings).
   - The record of the last copy per destination is kept in O(state_dir) on the managed host.
 seealso:
   - module: s32s.sync.s32s_push
@@ -153,6 +152,7 @@ totals:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.s32s.sync.plugins.module_utils._requirements import check_host
 from ansible_collections.s32s.sync.plugins.module_utils._argspec import replicate_argument_spec
 from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import S32SError
 from ansible_collections.s32s.sync.plugins.module_utils._glue_replicate import ReplicateJob
@@ -162,6 +162,7 @@ from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import fail_o
 def main() -> None:
     """Entry point of s32s_replicate."""
     module = AnsibleAWSModule(argument_spec=replicate_argument_spec(), supports_check_mode=True)
+    check_host(module)  # Python, boto3, botocore below the floor: fail_json, not a traceback
     job = None
     try:
         job = ReplicateJob.from_module(module)

@@ -160,9 +160,8 @@ extends_documentation_fragment:
   - s32s.sync.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
-  - amazon.aws.boto3
+  - s32s.sync.requirements
 notes:
-  - Needs boto3 and botocore 1.36 or later on the host that runs it (for the checksum settings).
   - The first sync of a large tree hashes every file present on both sides with the same size, once.
 seealso:
   - module: s32s.sync.s32s_push
@@ -280,6 +279,7 @@ files:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.s32s.sync.plugins.module_utils._requirements import check_host
 from ansible_collections.s32s.sync.plugins.module_utils._argspec import sync_argument_spec
 from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import S32SError
 from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.two_way import run_sync
@@ -291,6 +291,7 @@ from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import MAX_WA
 def main() -> None:
     """Entry point of s32s_sync."""
     module = AnsibleAWSModule(argument_spec=sync_argument_spec(), supports_check_mode=True)
+    check_host(module)  # Python, boto3, botocore below the floor: fail_json, not a traceback
     try:
         job = sync_job(module)
         run = run_sync(job, check_mode=module.check_mode)

@@ -98,7 +98,7 @@ def test_galaxy_import_links_each_dependency(tmp_path):
     colls = tmp_path / 'colls'
     (colls / 'ansible_collections' / 'amazon' / 'aws').mkdir(parents=True)
     (colls / 'ansible_collections' / 'amazon' / 'aws' / 'MANIFEST.json').write_text('{}')
-    manifest = {'collection_info': {'dependencies': {'amazon.aws': '>=9.0.0'}}}
+    manifest = {'collection_info': {'dependencies': {'amazon.aws': '>=10.0.0'}}}
     root = galaxy_import.link_dependencies(manifest, str(colls), str(tmp_path / 'work'))
     link = os.path.join(root, 'ansible_collections', 'amazon', 'aws')
     assert os.path.realpath(link) == os.path.realpath(str(colls / 'ansible_collections' / 'amazon' / 'aws'))
