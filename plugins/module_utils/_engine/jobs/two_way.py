@@ -71,6 +71,7 @@ class SyncJob:
     :ivar replica: this replica's name (conflict copies, the trash folder).
     :ivar lock_timeout: seconds to wait for another run of this replica.
     :ivar label: how messages name the job.
+    :ivar clock: the UTC time of a run (conflict names, trash folders); tests pin it.
     """
 
     local: LocalSide
@@ -88,6 +89,7 @@ class SyncJob:
     lease_duration: float = DEFAULT_DURATION_S
     label: str = "sync"
     about: dict[str, str] = field(default_factory=dict)
+    clock: t.Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.timezone.utc)
 
     @property
     def holder(self) -> str:
@@ -122,7 +124,7 @@ class SyncRun:
         self.plan = SyncPlan()
         self.applied: t.Optional[SyncApplied] = None
         self.warnings: list[str] = []
-        self.now = datetime.datetime.now(datetime.timezone.utc)
+        self.now = job.clock()
         self.stamp = self.now.strftime("%Y%m%dT%H%M%SZ")
         self.trash_expired: list[tuple[str, str]] = []  # (side, folder or trash relpath) removed
         self.local_missing = False

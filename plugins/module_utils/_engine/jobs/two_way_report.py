@@ -91,6 +91,10 @@ def to_result(run: SyncRun, *, check_mode: bool, diff: bool, list_files: bool = 
         status = "conflict"
         msg = (f"{run.job.label}: {len(plan.unresolved)} conflict(s) left untouched (conflict=fail), first "
                f"{plan.unresolved[0]!r}")
+    elif errors and not check_mode:
+        status = "failed"  # everything else was synced; these paths were left alone on both sides
+        first = errors[0]
+        msg = f"{run.job.label}: {len(errors)} path(s) could not be read and were left alone, first {first[0]!r}: {first[1]}"
     warnings = list(run.warnings)
     if not plan.base_size and run.local.entries and run.remote.entries:
         warnings.append(f"{run.job.label}: no base for this replica: this first sync is a union (nothing is "

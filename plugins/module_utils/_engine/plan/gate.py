@@ -178,11 +178,19 @@ def check_sync_plan(plan: t.Any, local_scope: Scope, remote_scope: Scope, local:
              (REMOTE, remote_scope, remote, local, "S3 prefix", "the local directory"))
     for side, scope, own, other, what, other_what in sides:
         count = deleting[side]
+        renames = plan.on(side, "rename")
+        for action in plan.deletes(side) + renames:  # a rename removes its old name too
+            if scope.ignore.matches(action.relpath) or (action.to and scope.ignore.matches(action.to)):
+                raise SafetyError(f"{scope.label}: refusing to delete or rename ignored path {action.relpath!r}",
+                                  **details)
+        location = scope.location
+        if side == REMOTE and (count or renames) and location is not None and not location.prefix \
+                and not options.allow_bare_bucket:
+            raise SafetyError(f"{scope.label}: s3 '{location.bucket}' is a bare bucket; {count + len(renames)} "
+                              f"deletion(s) or rename(s) at the bucket root need allow_bare_bucket=true (nothing "
+                              f"was changed)", **details)
         if not count:
             continue
-        for action in plan.deletes(side):
-            if scope.ignore.matches(action.relpath):
-                raise SafetyError(f"{scope.label}: refusing to delete ignored path {action.relpath!r}", **details)
         if not other.entries and plan.base_size:
             raise SafetyError(f"{scope.label}: {other_what} is empty while the last sync had {plan.base_size} "
                               f"path(s); refusing {count} deletion(s) in the {what} (nothing was changed)",
@@ -192,10 +200,6 @@ def check_sync_plan(plan: t.Any, local_scope: Scope, remote_scope: Scope, local:
             raise SafetyError(f"{scope.label}: {other_what} could not be read completely ({len(other.errors)} "
                               f"error(s), first {first[0]!r}: {first[1]}); refusing {count} deletion(s) in the "
                               f"{what}", **details)
-        location = scope.location
-        if side == REMOTE and location is not None and not location.prefix and not options.allow_bare_bucket:
-            raise SafetyError(f"{scope.label}: s3 '{location.bucket}' is a bare bucket; {count} deletion(s) at "
-                              f"the bucket root need allow_bare_bucket=true (nothing was changed)", **details)
         limit = options.max_delete.limit(len(own.entries))
         if limit is not None and count > limit:
             raise SafetyError(f"{scope.label}: {count} deletion(s) of {len(own.entries)} file(s) in the {what} "

@@ -85,7 +85,10 @@ class Base:
         with self._lock:
             if self._fd is None:
                 os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
-                self._fd = os.open(self.journal_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                self._fd = os.open(self.journal_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+                size = os.fstat(self._fd).st_size
+                if size and os.pread(self._fd, 1, size - 1) != b"\n":
+                    os.write(self._fd, b"\n")  # a line torn by a crash ends here; ours starts clean
             os.write(self._fd, line)
 
     def commit(self, records: t.Mapping[str, Record], about: t.Mapping[str, str], listed: t.Optional[int]) -> None:

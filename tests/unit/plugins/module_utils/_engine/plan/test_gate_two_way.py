@@ -94,8 +94,16 @@ def test_ignored_paths_are_never_deleted():
         check([delete(REMOTE, "cache/x")], ignore=["cache"])
 
 
-def test_a_bare_bucket_needs_allow_bare_bucket_for_remote_deletions():
+def test_a_bare_bucket_needs_allow_bare_bucket_for_remote_deletions_and_renames():
     bare = S3Location("b", "")
     check([delete(LOCAL, "a")], location=bare)
     with pytest.raises(SafetyError, match="bare bucket"):
         check([delete(REMOTE, "a")], location=bare)
+    with pytest.raises(SafetyError, match="bare bucket"):
+        check([SyncAction(RENAME, REMOTE, "a", 0, "renamed", to="b")], location=bare)
+
+
+def test_a_rename_from_or_to_an_ignored_path_is_refused():
+    check([SyncAction(RENAME, REMOTE, "a", 0, "renamed", to="b")], ignore=["cache"])
+    with pytest.raises(SafetyError, match="ignored path"):
+        check([SyncAction(RENAME, REMOTE, "cache/a", 0, "renamed", to="b")], ignore=["cache"])

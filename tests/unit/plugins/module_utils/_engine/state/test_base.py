@@ -42,6 +42,10 @@ def test_an_interrupted_run_is_replayed_from_the_journal(tmp_path):
     with open(run.journal_path, "ab") as f:
         f.write(b'["torn", [1, 2')  # the line a crash cut
     assert Base(base.path).load() == {"a": B, "b": B}
+    later = Base(base.path)  # the next run appends after the torn line: its rows are not lost
+    later.note("c", A)
+    later.close()
+    assert Base(base.path).load() == {"a": B, "b": B, "c": A}
 
 
 def test_a_one_way_manifest_is_never_read_as_a_base(tmp_path):
