@@ -280,6 +280,26 @@ class SyncApplier:
             by_path[a.relpath] = a
         if not by_path:
             return
+        if self.conditional:  # one DeleteObject with If-Match per key: never a version we did not see
+            for relpath in sorted(by_path):
+                listed = self.remote_tree.entries.get(relpath)
+                try:
+                    if listed is not None and listed.etag:
+                        self.remote.delete_if_match(relpath, listed.etag)
+                    else:
+                        outcome = self.remote.delete_many([relpath])
+                        if outcome.failed:
+                            raise StoreError(outcome.failed[0][1])
+                except StoreError as e:
+                    if e.code in PRECONDITION_CODES:
+                        self.applied.deferred.append((relpath, f"{self.remote.display(relpath)} changed after it "
+                                                               f"was listed; the next run plans it again"))
+                    else:
+                        self._fail(by_path[relpath], e.msg)
+                    continue
+                self.applied.done.append(by_path[relpath])
+                self.agree(relpath, None)
+            return
         outcome = self.remote.delete_many(sorted(by_path))
         for relpath in outcome.deleted:  # a deleted path, or the old name of a rename (the new one is agreed)
             self.applied.done.append(by_path[relpath])

@@ -135,6 +135,18 @@ class S3Side:
         return stream_copy(src.store.client, src.location.bucket, src.key(relpath), self.store.client,
                            self.location.bucket, self.key(relpath), entry.size, entry.etag or "")
 
+    def delete_if_match(self, relpath: str, etag: str) -> None:
+        """Delete the object of ``relpath`` only if its ETag is still ``etag``
+        (DeleteObject with ``If-Match``; two-way sync under a lease).
+
+        :raises StoreError: the request failed; code ``PreconditionFailed`` (412)
+            when the object changed.
+        """
+        try:
+            self.store.client.delete_object(Bucket=self.location.bucket, Key=self.key(relpath), IfMatch=f'"{etag}"')
+        except (BotoCoreError, ClientError) as e:
+            raise store_error(e, "deleting", self.location.bucket, self.key(relpath)) from None
+
     def put_bytes(self, relpath: str, data: bytes) -> None:
         """Write a small object (a marker) at ``relpath``. :raises StoreError: the request failed."""
         try:

@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover - checked by the module (AnsibleAWSModul
 
 from ..errors import StoreError
 from .etag import MULTIPART_THRESHOLD, is_md5_etag, normalize_etag, part_size_for
+from .multipart import multipart
 from .s3store import store_error
 
 #: Largest object CopyObject can copy in one request (bytes).
@@ -39,27 +40,6 @@ CARRIED = ("ContentType", "CacheControl", "ContentEncoding", "ContentDisposition
 def carried_headers(resp: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """The headers of a GetObject/HeadObject response to set on the copy."""
     return {k: resp[k] for k in CARRIED if resp.get(k)}
-
-
-def _multipart(client: t.Any, bucket: str, key: str, headers: dict[str, t.Any],
-               parts: t.Iterator[t.Callable[[str, int], dict[str, t.Any]]]) -> str:
-    """Run a multipart upload whose parts are made by the callables of ``parts``
-    (each gets the upload id and the part number and returns the part's ETag
-    dict); abort it on any failure. Returns the ETag."""
-    upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, **headers)["UploadId"]
-    try:
-        done = []
-        for number, make_part in enumerate(parts, start=1):
-            done.append({"PartNumber": number, **make_part(upload_id, number)})
-        resp = client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id,
-                                                MultipartUpload={"Parts": done})
-        return normalize_etag(resp.get("ETag"))
-    except BaseException:
-        try:
-            client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
-        except (BotoCoreError, ClientError):
-            pass
-        raise
 
 
 def server_side_copy(client: t.Any, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str, size: int,
@@ -87,7 +67,7 @@ def server_side_copy(client: t.Any, src_bucket: str, src_key: str, dst_bucket: s
                 return {"ETag": resp["CopyPartResult"]["ETag"]}
             return make
 
-        return _multipart(client, dst_bucket, dst_key, headers, (copier(s) for s in range(0, size, part)))
+        return multipart(client, dst_bucket, dst_key, headers, (copier(s) for s in range(0, size, part)))
     except (BotoCoreError, ClientError) as e:
         raise store_error(e, "copying to", dst_bucket, dst_key) from None
 
@@ -155,7 +135,7 @@ def stream_copy(src_client: t.Any, src_bucket: str, src_key: str, dst_client: t.
                 return make
 
             count = (size + part - 1) // part
-            return _multipart(dst_client, dst_bucket, dst_key, headers, (uploader(i == count - 1) for i in range(count)))
+            return multipart(dst_client, dst_bucket, dst_key, headers, (uploader(i == count - 1) for i in range(count)))
         finally:
             body.close()
     except (BotoCoreError, ClientError) as e:

@@ -34,6 +34,7 @@ from ..config.maps import S3Location
 from .s3parse import use_fast_parsing
 from ..paths import key_for, unsafe_reason
 from .deletion import DeleteOutcome
+from .multipart import multipart
 from .tree import Entry, Tree
 
 #: Bytes read from a GetObject body at a time.
@@ -262,10 +263,11 @@ class S3Store:
         Content-Type is guessed from the name (``mimetypes``).
 
         ``condition`` (``{"IfMatch": '"<etag>"'}`` or ``{"IfNoneMatch": "*"}``,
-        two-way sync under a lease) makes a single-part upload conditional: it
-        goes through botocore, and a store that refuses it answers 412
-        (``StoreError`` code ``PreconditionFailed``). Multipart uploads are not
-        conditional (s3transfer does not pass the headers).
+        two-way sync under a lease) makes the upload conditional: a single
+        PutObject through botocore, or a multipart upload of our own (parts one
+        after the other, the condition on CompleteMultipartUpload; s3transfer
+        does not pass it); a store that refuses it answers 412
+        (``StoreError`` code ``PreconditionFailed``).
 
         :returns: the normalised ETag when the server returned one, else ``None``.
         :raises StoreError: the request failed.
@@ -285,6 +287,8 @@ class S3Store:
                                                   ContentType=content_type, **(condition or {}))
                 return normalize_etag(resp.get("ETag")) or None
             part = part_size_for(size)
+            if condition:
+                return self._conditional_multipart(bucket, key, path, size, part, content_type, condition)
             config = self.transfer_config or TransferConfig(multipart_threshold=MULTIPART_THRESHOLD,
                                                             multipart_chunksize=part, max_concurrency=4)
             self.client.upload_file(path, bucket, key, ExtraArgs={"ContentType": content_type}, Config=config)
@@ -293,6 +297,21 @@ class S3Store:
             raise store_error(e, "uploading to", bucket, key) from None
         except S3UploadFailedError as e:  # s3transfer's wrapper of a failed multipart upload
             raise StoreError(f"uploading to s3://{bucket}/{key} failed: {e}", code="UploadFailed") from None
+
+    def _conditional_multipart(self, bucket: str, key: str, path: str, size: int, part: int, content_type: str,
+                               condition: t.Mapping[str, str]) -> str:
+        with open(path, "rb") as f:
+            def uploader(start: int) -> t.Callable[[str, int], dict[str, t.Any]]:
+                def make(upload_id: str, number: int) -> dict[str, t.Any]:
+                    f.seek(start)
+                    data = f.read(min(part, size - start))
+                    resp = self.client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number,
+                                                   Body=data)
+                    return {"ETag": resp["ETag"]}
+                return make
+
+            return multipart(self.client, bucket, key, {"ContentType": content_type},
+                             (uploader(s) for s in range(0, size, part)), condition)
 
     def delete_keys(self, bucket: str, keys: t.Sequence[str]) -> DeleteOutcome:
         """Delete ``keys`` in order with DeleteObjects, ``DELETE_BATCH`` keys a request.
