@@ -104,11 +104,7 @@ def apply_plan(plan: Plan, src: t.Any, dst: t.Any, src_tree: Tree, dst_tree: Tre
         applied.not_run.extend(deletes)
         return applied
     if deletes:
-        by_path = {a.relpath: a for a in deletes}
-        outcome = dst.delete_many([a.relpath for a in deletes])
-        applied.done.extend(by_path[p] for p in outcome.deleted)
-        applied.failed.extend(outcome.failed)
-        applied.not_run.extend(by_path[p] for p in outcome.not_attempted)
+        outcome = _delete(dst, deletes, applied)
         if not outcome.failed and dirs_to_remove:
             removed = dst.remove_dirs(dirs_to_remove)
             applied.done.extend(Action(RMDIR, d, 0, "empty directory") for d in removed)
@@ -119,6 +115,16 @@ def apply_plan(plan: Plan, src: t.Any, dst: t.Any, src_tree: Tree, dst_tree: Tre
         except OSError as e:
             applied.failed.append((action.relpath + "/", f"cannot create directory: {e.strerror or e}"))
     return applied
+
+
+def _delete(dst: t.Any, deletes: t.Sequence[Action], applied: Applied) -> t.Any:
+    """Delete ``deletes`` through the side's one delete path; record each path's outcome in ``applied``."""
+    by_path = {a.relpath: a for a in deletes}
+    outcome = dst.delete_many([a.relpath for a in deletes])
+    applied.done.extend(by_path[p] for p in outcome.deleted)
+    applied.failed.extend(outcome.failed)
+    applied.not_run.extend(by_path[p] for p in outcome.not_attempted)
+    return outcome
 
 
 def _transfer(pool: t.Any, run: t.Callable[[Action], Written], actions: t.Sequence[Action], applied: Applied) -> None:
@@ -146,11 +152,7 @@ def _clear_the_way(first: t.Sequence[Action], dst: t.Any, applied: Applied) -> b
     """
     deletes = [a for a in first if a.kind == DELETE]
     if deletes:
-        by_path = {a.relpath: a for a in deletes}
-        outcome = dst.delete_many([a.relpath for a in deletes])
-        applied.done.extend(by_path[p] for p in outcome.deleted)
-        applied.failed.extend(outcome.failed)
-        applied.not_run.extend(by_path[p] for p in outcome.not_attempted)
+        outcome = _delete(dst, deletes, applied)
         if outcome.failed:
             return False
     rmdirs = {a.relpath: a for a in first if a.kind == RMDIR}

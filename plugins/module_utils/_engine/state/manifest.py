@@ -29,9 +29,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import typing as t
 
+from .atomic import write_json
 from .records import Record, ReplicaRecord
 
 VERSION = 2
@@ -110,22 +110,10 @@ def save(path: str, kind: str, records: t.Mapping[str, t.Sequence[t.Any]], about
     :param listed: the destination's object count after the run, when known.
     :raises OSError: the state directory cannot be created or written.
     """
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
     data = {"version": VERSION, "kind": kind, "fields": list(RECORD_TYPES[kind]._fields),
             "listed": listed, "about": dict(about),
             "records": {rel: list(rec) for rel, rec in sorted(records.items())}}
-    fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, separators=(",", ":"))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_json(path, data, prefix=".manifest-")
 
 
 __all__ = ["manifest_path", "local_identity", "load", "save", "State", "EMPTY", "DEFAULT_STATE_DIR", "VERSION",

@@ -21,11 +21,11 @@ descriptive strings and the time it was written) is for humans.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import tempfile
 import time
 import typing as t
+
+from .atomic import write_json
 
 
 def marker_path(state_dir: str, direction: str, identity: t.Sequence[str]) -> str:
@@ -51,31 +51,7 @@ def mark(path: str, about: t.Mapping[str, str]) -> None:
 
     :raises OSError: the state directory cannot be created or written.
     """
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o700, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".unreported-", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump({"about": dict(about), "since": int(time.time())}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        dir_fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
+    write_json(path, {"about": dict(about), "since": int(time.time())}, prefix=".unreported-", durable=True)
 
 
 def clear(path: str) -> bool:
