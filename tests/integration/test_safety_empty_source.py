@@ -10,6 +10,7 @@ uploaded blocks the deletions of its map; the transfers that succeeded stay.
 
 import os
 
+import pytest
 
 from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs import transfers as _transfers
 
@@ -164,24 +165,31 @@ def test_listing_cut_short_changes_nothing(s3, tmp_path):
     assert all_objects(s3) == REMOTE
 
 
-def test_failed_upload_blocks_deletions_keeps_successes(s3, tmp_path):
-    """One upload fails on every attempt: the other uploads stay, the map's deletions do not
-    run (the stale key survives), the map reports the failure; the next run completes."""
+@pytest.mark.parametrize('ordered', [True, False])
+def test_failed_upload_blocks_deletions_keeps_successes(s3, tmp_path, ordered):
+    """One upload (a create) fails on every attempt: the other creates stay, the map's deletions do
+    not run (the stale key survives), the map reports the failure; the next run completes. With
+    ``ordered`` (the default, site-safe order) the updates wait for every create, so they do not run
+    either; without it they do."""
     master = local(tmp_path / 'm', {'a.txt': b'new a', 'b.txt': b'new b', 'c.txt': b'new c'})
     seed(s3, dict(SIBLINGS, **{'site/a.txt': b'old a', 'site/stale1': b's', 'site/stale2': b's',
                                'site/z1': b'z', 'site/z2': b'z'}))
     s3.fail(op='PutObject', key='site/b.txt', times=10, status=500)
-    result = sync('push', s3, push_map(s3, master), client=no_retry_client(s3, 2), max_delete='unlimited')
+    result = sync('push', s3, push_map(s3, master), client=no_retry_client(s3, 2), max_delete='unlimited',
+                  ordered=ordered)
     m = result['maps'][0]
-    assert m['status'] == 'failed' and (m['created'], m['updated'], m['deleted']) == (1, 1, 0)
+    assert m['status'] == 'failed' and (m['created'], m['updated'], m['deleted']) == (1, 0 if ordered else 1, 0)
     assert [e['path'] for e in m['errors']] == ['b.txt']
     assert '4 deletion(s) not run' in m['msg']
-    assert all_objects(s3) == dict(SIBLINGS, **{'site/a.txt': b'new a', 'site/c.txt': b'new c',
+    assert ('1 update(s) not run' in m['msg']) is ordered
+    assert all_objects(s3) == dict(SIBLINGS, **{'site/a.txt': b'old a' if ordered else b'new a',
+                                                'site/c.txt': b'new c',
                                                 'site/stale1': b's', 'site/stale2': b's',
                                                 'site/z1': b'z', 'site/z2': b'z'})
     s3.clear_faults()
     result = sync('push', s3, push_map(s3, master), max_delete='unlimited')
     assert (result['totals']['created'], result['totals']['deleted']) == (1, 4)
+    assert result['totals']['updated'] == (1 if ordered else 0)
     assert all_objects(s3) == dict(SIBLINGS, **{'site/a.txt': b'new a', 'site/b.txt': b'new b',
                                                 'site/c.txt': b'new c'})
 
@@ -200,20 +208,21 @@ def test_failed_download_blocks_local_deletions(s3, tmp_path, monkeypatch):
 
 def test_file_vanishing_during_push_blocks_deletions(s3, tmp_path):
     """A file deleted between the listing and its upload (cannot be read): its map deletes
-    nothing, the other uploads stay."""
+    nothing, the other creates stay, and the update waits (site-safe order: a failed create
+    leaves the updates for the next run)."""
     master = local(tmp_path / 'm', {'a.txt': b'a', 'b.txt': b'b', 'c.txt': b'c'})
     seed(s3, {'site/stale.txt': b'stale', 'site/a.txt': b'old'})
     client = s3.client()
 
-    def vanish(**_kwargs):
-        if os.path.exists(master / 'b.txt'):
-            os.unlink(master / 'b.txt')
+    def vanish(**_kwargs):  # the first upload (b.txt, the first create) makes c.txt vanish
+        if os.path.exists(master / 'c.txt'):
+            os.unlink(master / 'c.txt')
     client.meta.events.register('before-call.s3.PutObject', vanish)
     result = sync('push', s3, push_map(s3, master), client=client, concurrency=1, max_delete='unlimited')
     m = result['maps'][0]
     assert m['status'] == 'failed' and m['deleted'] == 0
-    assert [e['path'] for e in m['errors']] == ['b.txt']
-    assert all_objects(s3) == {'site/stale.txt': b'stale', 'site/a.txt': b'a', 'site/c.txt': b'c'}
+    assert [e['path'] for e in m['errors']] == ['c.txt']
+    assert all_objects(s3) == {'site/stale.txt': b'stale', 'site/a.txt': b'old', 'site/b.txt': b'b'}
 
 
 def test_unreadable_source_directory_blocks_deletions(s3, tmp_path, monkeypatch):
