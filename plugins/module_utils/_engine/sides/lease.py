@@ -188,16 +188,15 @@ class Lease:
     def _start_renewal(self) -> None:
         def renew() -> None:
             while not self._stop.wait(self.duration_s / 3):
+                error: t.Optional[Exception] = None
                 for attempt in range(RENEW_ATTEMPTS):
                     try:
                         self.etag = self._put(IfMatch=self.etag)
                         break
-                    except ClientError as e:
-                        if _refused(e):  # someone else holds it now: never retried
+                    except (BotoCoreError, ClientError) as e:
+                        if isinstance(e, ClientError) and _refused(e):  # someone else holds it now
                             self.lost = f"the lease {self.where} was taken by another replica"
                             return
-                        error: Exception = e
-                    except BotoCoreError as e:
                         error = e
                     if attempt + 1 == RENEW_ATTEMPTS or self._stop.wait(2.0 * (attempt + 1)):
                         self.lost = f"the lease {self.where} could not be renewed: {error}"
