@@ -93,4 +93,11 @@ def is_within(root: str, path: str) -> bool:
     return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
-__all__ = ["LocalRoot", "unsafe_reason", "key_for", "local_path", "symlinked_parent", "is_within"]
+def name_part(text: str, default: str = "replica") -> str:
+    """``text`` fit for one part of a file name or key (a replica's name in
+    conflict copies and trash folders): characters other than letters, digits,
+    ``.``, ``_`` and ``-`` become ``_``; an empty result is ``default``."""
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in text) or default
+
+
+__all__ = ["LocalRoot", "unsafe_reason", "key_for", "local_path", "symlinked_parent", "is_within", "name_part"]

@@ -15,6 +15,24 @@ from ..sides.etag import local_matches_etag
 from ..sides.tree import Tree
 
 
+def hash_against(pairs: t.Sequence[tuple[str, str]], local_side: t.Any, local: Tree,
+                 workers: int) -> t.Iterator[tuple[tuple[str, str], t.Optional[bool], str]]:
+    """Hash the local file of each ``(relpath, etag)`` pair against that ETag, on ``workers`` threads.
+
+    :returns: per pair, in order: ``(pair, matches, '')``, or ``(pair, None,
+        'cannot read: <reason>')`` when the file cannot be read.
+    """
+    def check(pair: tuple[str, str]) -> tuple[tuple[str, str], t.Optional[bool], str]:
+        relpath, etag = pair
+        try:
+            return pair, local_matches_etag(local_side.path(relpath), local.entries[relpath].size, etag), ""
+        except OSError as e:
+            return pair, None, f"cannot read: {e.strerror}"
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(check, pairs)
+
+
 def check_contents(relpaths: t.Sequence[str], local_side: t.Any, local: Tree, remote: Tree, *,
                    local_is_source: bool, workers: int) -> tuple[dict[str, bool], dict[str, str]]:
     """Compare the local files of ``relpaths`` with the remote ETags, on ``workers`` threads.
@@ -26,21 +44,13 @@ def check_contents(relpaths: t.Sequence[str], local_side: t.Any, local: Tree, re
     """
     checked: dict[str, bool] = {}
     unreadable: dict[str, str] = {}
-
-    def check(relpath: str) -> tuple[str, t.Optional[bool], str]:
-        try:
-            return relpath, local_matches_etag(local_side.path(relpath), local.entries[relpath].size,
-                                               remote.entries[relpath].etag or ""), ""
-        except OSError as e:
-            return relpath, None, f"cannot read: {e.strerror}"
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for relpath, same, err in pool.map(check, relpaths):
-            if same is None and local_is_source:
-                unreadable[relpath] = err
-            else:
-                checked[relpath] = bool(same)
+    pairs = [(relpath, remote.entries[relpath].etag or "") for relpath in relpaths]
+    for (relpath, _etag), same, err in hash_against(pairs, local_side, local, workers):
+        if same is None and local_is_source:
+            unreadable[relpath] = err
+        else:
+            checked[relpath] = bool(same)
     return checked, unreadable
 
 
-__all__ = ["check_contents"]
+__all__ = ["check_contents", "hash_against"]

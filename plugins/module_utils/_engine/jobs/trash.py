@@ -17,7 +17,6 @@ conflict copy is an ordinary synced file, not trash.
 from __future__ import annotations
 
 import datetime
-import email.utils
 import os
 import re
 import shutil
@@ -26,9 +25,9 @@ import typing as t
 
 from ..config.ignore import IgnoreRules
 from ..config.maps import S3Location
-from ..paths import key_for
+from ..paths import key_for, name_part
 from ..sides.deletion import DeleteOutcome
-from ..sides.s3store import S3Store
+from ..sides.s3store import S3Store, http_date
 
 #: The trash directory (local) and key part (S3), under the root or ``prefix/``.
 TRASH = ".s32s-trash"
@@ -44,8 +43,7 @@ def folder_name(stamp: str, replica: str, run_id: str) -> str:
     ``YYYYMMDDTHHMMSSZ``; characters of ``replica`` other than letters, digits,
     ``.``, ``_`` and ``-`` become ``_``). ``run_id`` tells apart two runs of one
     replica in the same second, so that no run's trash ever replaces another's."""
-    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in replica) or "replica"
-    return f"{stamp}-{safe}-{run_id}"
+    return f"{stamp}-{name_part(replica)}-{run_id}"
 
 
 def expired(folders: t.Iterable[str], now: datetime.datetime, days: float) -> list[str]:
@@ -87,13 +85,6 @@ def expire_local(real_root: str, now: datetime.datetime, days: float) -> list[st
     return removed
 
 
-def _http_date_ns(value: str) -> t.Optional[int]:
-    try:
-        return int(email.utils.parsedate_to_datetime(value).timestamp() * 1e9) if value else None
-    except (TypeError, ValueError):
-        return None
-
-
 def expire_remote(store: S3Store, location: S3Location, days: float) -> DeleteOutcome:
     """Delete the objects of the expired folders under ``prefix/.s32s-trash/``
     (one listing of that prefix, then DeleteObjects). A folder is expired when
@@ -110,10 +101,10 @@ def expire_remote(store: S3Store, location: S3Location, days: float) -> DeleteOu
     tree = store.list_tree(trash, IgnoreRules())
     # Age by the server's clock: the objects' LastModified against the listing's Date header
     # (a host whose clock is wrong never expires other replicas' trash early).
-    server_now = _http_date_ns(store.server_date)
+    server_now = http_date(store.server_date)
     if server_now is None:
         return DeleteOutcome()  # no server time: nothing expires (a later run will)
-    limit_ns = server_now - int(days * 86400 * 1e9)
+    limit_ns = int((server_now - days * 86400) * 1e9)
     marked: dict[str, int] = {}
     newest: dict[str, int] = {}
     for relpath, entry in tree.entries.items():

@@ -22,7 +22,6 @@ import os
 import socket
 import time
 import typing as t
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ..config.ignore import IgnoreRules
@@ -30,7 +29,6 @@ from ..config.options import SyncOptions
 from ..errors import ConfigError, S32SError
 from ..plan.gate import Scope, check_sync_plan
 from ..plan.threeway import KEEP_BOTH, LOCAL, REMOTE, SyncPlan, make_sync_plan
-from ..sides.etag import local_matches_etag
 from ..sides.lease import DEFAULT_DURATION_S, Lease, LeaseHeld
 from ..sides.local import LocalSide
 from ..sides.s3 import S3Side
@@ -39,6 +37,7 @@ from ..state import manifest as _manifest
 from ..state.base import SYNC, Base
 from ..state.lock import HostLock, LockTimeout
 from ..state.records import Record
+from .content import hash_against
 from .pools import ThreadPool
 from .trash import TRASH, expire_local, expire_remote, folder_name
 from .two_way_apply import SyncApplied, SyncApplier
@@ -156,21 +155,13 @@ def _listing_rules(job: "SyncJob") -> IgnoreRules:
 def _check_contents(job: SyncJob, local: Tree, pairs: t.Sequence[tuple[str, str]]) -> dict[tuple[str, str], bool]:
     """Hash the local files of ``pairs`` against the ETags; an unreadable file
     becomes an error of ``local`` (its path is then held)."""
-    def check(pair: tuple[str, str]) -> tuple[tuple[str, str], t.Optional[bool], str]:
-        relpath, etag = pair
-        try:
-            return pair, local_matches_etag(job.local.path(relpath), local.entries[relpath].size, etag), ""
-        except OSError as e:
-            return pair, None, f"cannot read: {e.strerror}"
-
     checked: dict[tuple[str, str], bool] = {}
-    with ThreadPoolExecutor(max_workers=job.options.concurrency) as pool:
-        for pair, same, err in pool.map(check, pairs):
-            if same is None:
-                local.errors.append((pair[0], err))
-                local.entries.pop(pair[0], None)
-            else:
-                checked[pair] = same
+    for pair, same, err in hash_against(pairs, job.local, local, job.options.concurrency):
+        if same is None:
+            local.errors.append((pair[0], err))
+            local.entries.pop(pair[0], None)
+        else:
+            checked[pair] = same
     return checked
 
 

@@ -47,6 +47,7 @@ import posixpath
 import typing as t
 from dataclasses import dataclass, field
 
+from ..paths import name_part
 from ..sides.tree import Entry, Tree
 from ..state.records import Record
 from .march import march
@@ -170,7 +171,7 @@ def conflict_name(relpath: str, replica: str, stamp: str, taken: t.Container[str
     :param stamp: UTC time of the run, ``YYYYMMDDTHHMMSSZ``.
     """
     directory, name = posixpath.split(relpath)
-    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in replica) or "replica"
+    safe = name_part(replica)
     stem, ext = posixpath.splitext(name)  # '.bashrc' -> ('.bashrc', '')
     tail = f".{CONFLICT_WORD}-{safe}-{stamp}"
     room = NAME_MAX - len((tail + ext + "-99").encode("utf-8", "surrogateescape"))

@@ -20,7 +20,6 @@ race recoverable).
 
 from __future__ import annotations
 
-import email.utils
 import json
 import threading
 import time
@@ -29,6 +28,7 @@ import typing as t
 from ..config.maps import S3Location
 from ..errors import StoreError
 from ..paths import key_for
+from .s3store import http_date
 
 try:
     from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
@@ -41,16 +41,6 @@ LEASE_RELPATH = ".s32s-sync/lease"
 DEFAULT_DURATION_S = 300
 #: Attempts to renew a lease before it counts as lost (a failed request, not a refusal).
 RENEW_ATTEMPTS = 3
-
-
-def _http_date(value: t.Optional[str]) -> t.Optional[float]:
-    """Seconds since the epoch of an HTTP ``Date`` header, or ``None``."""
-    if not value:
-        return None
-    try:
-        return email.utils.parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError):
-        return None
 
 
 class LeaseHeld(StoreError):
@@ -119,7 +109,7 @@ class Lease:
                 raise ValueError
         except ValueError:
             doc = {"holder": "(unreadable lease)", "expires": 0}
-        server_now = _http_date(resp.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date"))
+        server_now = http_date(resp.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date"))
         modified = resp.get("LastModified")
         duration = doc.get("duration")
         if server_now is not None and modified is not None and isinstance(duration, (int, float)):

@@ -98,6 +98,25 @@ def _unlink_quietly(path: str) -> None:
         pass
 
 
+def _link_or_copy(old: str, new: str, shown: str) -> None:
+    """Make ``new`` hold the bytes of ``old``: a hard link, else (no hard links
+    on this file system) a copy into a new file; never replaces anything.
+
+    :raises OSError: ``new`` exists (the message names ``shown``), or neither works.
+    """
+    try:
+        os.link(old, new)
+    except FileExistsError:
+        raise OSError(f"{shown!r} exists already") from None
+    except OSError:
+        try:
+            with open(old, "rb") as src, open(new, "xb") as dst:
+                shutil.copyfileobj(src, dst)
+        except FileExistsError:
+            raise OSError(f"{shown!r} exists already") from None
+        shutil.copystat(old, new)
+
+
 class ChangedSinceListed(OSError):
     """The path is no longer what the listing saw (a user wrote it meanwhile): not touched."""
 
@@ -426,14 +445,7 @@ class LocalSide:
         old, new = self.path(relpath), self.path(to)
         if not stat.S_ISREG(os.lstat(old).st_mode):
             raise OSError(f"{relpath!r} is not a regular file")
-        try:
-            os.link(old, new)
-        except FileExistsError:
-            raise OSError(f"{to!r} exists already") from None
-        except OSError:  # no hard links here: copy, then remove the old name
-            if os.path.lexists(new):
-                raise OSError(f"{to!r} exists already") from None
-            shutil.copy2(old, new)
+        _link_or_copy(old, new, to)
         os.unlink(old)
         return self.stat_entry(to)
 
@@ -454,15 +466,7 @@ class LocalSide:
         if not stat.S_ISREG(st.st_mode):
             return  # a symlink: what it points to is not ours to keep, and is not replaced
         self._parent_ready(to)
-        new = self.path(to)
-        try:
-            os.link(old, new)
-        except FileExistsError:
-            raise OSError(f"{to!r} exists already") from None
-        except OSError:  # no hard links here: copy into a new file only
-            with open(old, "rb") as src, open(new, "xb") as dst:
-                shutil.copyfileobj(src, dst)
-            shutil.copystat(old, new)
+        _link_or_copy(old, self.path(to), to)
 
     def make_dir(self, relpath: str) -> None:
         """Create the directory ``relpath`` and its parents (``directory_mode``).

@@ -15,6 +15,7 @@ it a :class:`CrtTransfers`, and ``s3copy.py`` copies between stores.
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import mimetypes
 import typing as t
@@ -71,6 +72,16 @@ def coded_error(action: str, bucket: str, key: str, code: str, message: t.Option
     """The :class:`StoreError` of an S3 error ``code`` (with a hint for the common ones)."""
     return StoreError(f"{action} s3://{bucket}/{key} failed: {code}: {_HINTS.get(code) or message or code}",
                       code=code)
+
+
+def http_date(value: t.Optional[str]) -> t.Optional[float]:
+    """Seconds since the epoch of an HTTP ``Date`` header (the server's clock), or ``None``."""
+    if not value:
+        return None
+    try:
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError):
+        return None
 
 
 def object_mtime_ns(obj: t.Mapping[str, t.Any]) -> int:
