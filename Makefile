@@ -1,8 +1,8 @@
 # Build and test entry points for the s32s.sync collection (GNU make).
 #
-#   make test         venv + collpath, then unit, integration, sanity, compat, ansible-test-units, lint,
-#                     docs-lint (antsibull-docs lint), importer (Galaxy's importer), molecule; stops at
-#                     the first failure. The docsite build is not part of it: make docs.
+#   make test         venv + collpath, unit, then two lanes side by side: integration, and sanity, compat,
+#                     ansible-test-units, lint, docs-lint (antsibull-docs lint), importer (Galaxy's
+#                     importer), molecule; fails when any step fails. The docsite build is not part of it: make docs.
 #   make venv         .venv from requirements-dev.txt, plus ansible-test's offline pip bootstrap
 #   make collpath     .collections/ansible_collections/{s32s/sync -> repo, amazon/aws, community/aws}
 #   make unit | integration | sanity | ansible-test-units | lint | docs-lint | importer | molecule | build
@@ -46,16 +46,30 @@ export PATH := $(BIN):$(PATH)
 .PHONY: test venv collpath unit integration stage sanity ansible-test-units lint docs-lint docs molecule build importer \
 	shellcheck clean compat
 
+# After the unit tests, two lanes run side by side: the integration suite, and the checks (sanity, the
+# version matrix, ansible-test units, the linters, the importer, molecule). They share no state: every
+# S3 server listens on its own free port, ansible-test and make compat work in their own copies outside
+# the tree, molecule starts its own moto. Much of each lane waits (servers, subprocess start-up, pip
+# downloads for the compat virtualenvs), so the two overlap well on 2 cores. --output-sync keeps each
+# lane's output in one block, printed when the lane ends; each step prints its time.
+STEP = start=$$(date +%s); $(MAKE) --no-print-directory $(1); echo "make test: $(1) took $$(( $$(date +%s) - start )) s"
+
 test: venv collpath
-	$(MAKE) --no-print-directory unit
-	$(MAKE) --no-print-directory integration
-	$(MAKE) --no-print-directory sanity
-	$(MAKE) --no-print-directory compat
-	$(MAKE) --no-print-directory ansible-test-units
-	$(MAKE) --no-print-directory lint
-	$(MAKE) --no-print-directory docs-lint
-	$(MAKE) --no-print-directory importer
-	$(MAKE) --no-print-directory molecule
+	@$(call STEP,unit)
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-lane-integration test-lane-checks
+
+.PHONY: test-lane-integration test-lane-checks
+test-lane-integration:
+	@$(call STEP,integration)
+
+test-lane-checks:
+	@$(call STEP,sanity)
+	@$(call STEP,compat)
+	@$(call STEP,ansible-test-units)
+	@$(call STEP,lint)
+	@$(call STEP,docs-lint)
+	@$(call STEP,importer)
+	@$(call STEP,molecule)
 
 # --- virtualenv ------------------------------------------------------------
 venv: $(VENV)/.s32s-requirements.stamp $(PIP_SHIM)
@@ -75,7 +89,7 @@ $(PIP_SHIM): scripts/get_pip_shim.py $(VENV)/.s32s-requirements.stamp
 # --- collections path ------------------------------------------------------
 collpath: $(BUNDLE_STAMP)
 	mkdir -p $(COLL)/ansible_collections/s32s
-	ln -sfn ../../.. $(COLL)/ansible_collections/s32s/sync
+	test -L $(COLL)/ansible_collections/s32s/sync || ln -sfn ../../.. $(COLL)/ansible_collections/s32s/sync
 
 $(BUNDLE_STAMP): scripts/extract_colls.py | $(VENV)/.s32s-requirements.stamp
 	mkdir -p $(COLL)
