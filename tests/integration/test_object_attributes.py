@@ -18,8 +18,16 @@ import mimetypes
 import pytest
 
 from ansible_collections.s32s.sync.plugins.module_utils._engine.config.attributes import ObjectAttributes
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.ignore import IgnoreRules
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.maps import parse_s3_location
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.options import FOLLOW_NEVER, SyncOptions
+from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import StoreError
+from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.two_way import SyncJob, run_sync
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.etag import MULTIPART_THRESHOLD
-from syncrun import sync, write
+from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.local import LocalSide
+from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.s3 import S3Side
+from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.s3copy import server_side_copy
+from syncrun import make_store, sync, write
 
 BIG = b'\x5a' * (MULTIPART_THRESHOLD + 1024)  # multipart: CreateMultipartUpload carries the attributes
 
@@ -189,3 +197,81 @@ def test_kms_upload_is_recorded_and_not_uploaded_again(s3, tmp_path):
     with s3.requests() as log:
         again = push(s3, tmp_path / 'src', tmp_path, sse='aws:kms', client=_kms_etags(s3.client()))
     assert set(log.ops()) == {'ListObjectsV2'} and not again['changed']
+
+
+def test_module_and_role_pass_the_attributes_and_refuse_a_bad_rule(moto_s3, ansible_env, tmp_path):
+    """Through ansible-playbook: s32s_push's options and the push role's variables; a bad rule fails the task
+    with a message naming the rule and the key, before any request. On moto only: this is about passing
+    options (40 s a run); what each server keeps is tested above on both."""
+    s3 = moto_s3
+    from ansiblerun import run_playbook, task_result  # pylint: disable=import-outside-toplevel
+    write(tmp_path / 'src', 'a.html', 'a')
+    write(tmp_path / 'src2', 'b.css', 'b')
+    conn = {'endpoint_url': s3.endpoint_url, 'access_key': s3.access_key, 'secret_key': s3.secret_key,
+            'region': s3.region, 'addressing_style': 'path'}
+    state = str(tmp_path / 'state')
+    plays = [{'name': 'test', 'hosts': 'localhost', 'gather_facts': False,
+              'module_defaults': {'group/s32s.sync.s32s': conn}, 'tasks': [
+                  {'name': 'bad', 'ignore_errors': True, 's32s.sync.s32s_push': {
+                      's3': s3.bucket + '/site', 'src': str(tmp_path / 'src'), 'state_dir': state,
+                      'object_attributes': [{'pattern': '*', 'storage_class': 'COLD'}]}},
+                  {'name': 'push', 's32s.sync.s32s_push': {
+                      's3': s3.bucket + '/site', 'src': str(tmp_path / 'src'), 'state_dir': state, 'sse': 'AES256',
+                      'object_attributes': [{'pattern': '*.html', 'cache_control': 'no-cache'}]}},
+                  {'name': 'role', 'ansible.builtin.include_role': {'name': 's32s.sync.push'}, 'vars': {
+                      'push_s3': s3.bucket + '/site2', 'push_src': str(tmp_path / 'src2'), 'push_state_dir': state,
+                      'push_sse': 'AES256', 'push_endpoint_url': s3.endpoint_url, 'push_access_key': s3.access_key,
+                      'push_secret_key': s3.secret_key, 'push_region': s3.region, 'push_addressing_style': 'path',
+                      'push_object_attributes': [{'pattern': 'b.css', 'cache_control': 'max-age=9'}]}},
+              ]}]
+    rc, results, out, err = run_playbook(plays, ansible_env, tmp_path)
+    assert rc == 0, out[-3000:] + err[-3000:]
+    bad = task_result(results, 'bad')
+    assert bad['failed'] and "object_attributes[0].storage_class must be one of" in bad['msg']
+    h = head(s3, 'a.html')
+    assert (h.get('CacheControl'), h.get('ServerSideEncryption')) == ('no-cache', 'AES256')
+    h = s3.direct_client().head_object(Bucket=s3.bucket, Key='site2/b.css')
+    assert (h['ContentType'], h.get('CacheControl'), h.get('ServerSideEncryption')) == \
+        ('text/css', 'max-age=9', 'AES256')
+
+
+def test_two_way_uploads_are_typed_by_the_table(s3, tmp_path, monkeypatch):
+    """s32s_sync has no object_attributes (its plan has no attribute fixes): it uploads with the table's
+    Content-Type and pre-compression encoding, never the host's mimetypes."""
+    monkeypatch.setattr(mimetypes, 'guess_type', lambda *a, **k: ('application/x-host-guess', None))
+    root = tmp_path / 'files'
+    write(root, 'f.woff2', 'w')
+    write(root, 'p.html.gz', 'g')
+    job = SyncJob(local=LocalSide(str(root), follow_symlinks=FOLLOW_NEVER),
+                  remote=S3Side(make_store(s3.client()), parse_s3_location(s3.bucket + '/share'), s3.endpoint_url),
+                  ignore=IgnoreRules(None), options=SyncOptions(state_dir=str(tmp_path / 'state')), replica='web1',
+                  label='sync web1')
+    assert run_sync(job, check_mode=False).applied is not None
+    client = s3.direct_client()
+    got = [(h['ContentType'], h.get('ContentEncoding')) for h in
+           (client.head_object(Bucket=s3.bucket, Key='share/' + k) for k in ('f.woff2', 'p.html.gz'))]
+    assert got == [('font/woff2', None), ('text/html', 'gzip')]
+
+
+def test_attributes_of_an_object_above_the_copy_limit_are_set_by_a_multipart_copy(s3, tmp_path):
+    """CopyObject takes at most 5 GiB: above, the fix is a multipart copy of the object onto itself
+    (UploadPartCopy) whose CreateMultipartUpload carries the attributes. The limit is lowered here."""
+    client = s3.client()
+    client.put_object(Bucket=s3.bucket, Key='site/big.html', Body=BIG, ContentType='text/plain')
+    attrs = ObjectAttributes([{'pattern': '*', 'cache_control': 'max-age=5', 'metadata': {'k': 'v'}}]) \
+        .resolve('big.html')
+    if s3.name == 'rclone':  # it answers UploadPartCopy with an empty result and copies nothing
+        with pytest.raises(StoreError) as e:
+            server_side_copy(client, s3.bucket, 'site/big.html', s3.bucket, 'site/big.html', len(BIG), limit=1024,
+                             attrs=attrs)
+        assert e.value.code == 'BadResponse'
+        assert head(s3, 'big.html')['ContentType'] == 'text/plain'  # the upload was aborted, the object left alone
+        return
+    with s3.requests() as log:
+        etag = server_side_copy(client, s3.bucket, 'site/big.html', s3.bucket, 'site/big.html', len(BIG), limit=1024,
+                                attrs=attrs)
+    assert log.count('UploadPartCopy') == 2 and log.count('CopyObject') == 0 and log.count('PutObject') == 0
+    h = head(s3, 'big.html')
+    assert (h['ContentType'], h.get('CacheControl'), metadata(h)) == ('text/html', 'max-age=5', {'k': 'v'})
+    assert etag.endswith('-2')
+    assert s3.direct_client().get_object(Bucket=s3.bucket, Key='site/big.html')['Body'].read() == BIG

@@ -69,7 +69,12 @@ def server_side_copy(client: t.Any, src_bucket: str, src_key: str, dst_bucket: s
                 end = min(start + part, size) - 1
                 resp = client.upload_part_copy(Bucket=dst_bucket, Key=dst_key, UploadId=upload_id, PartNumber=number,
                                                CopySource=source, CopySourceRange=f"bytes={start}-{end}")
-                return {"ETag": resp["CopyPartResult"]["ETag"]}
+                etag = resp.get("CopyPartResult", {}).get("ETag")
+                if not etag:  # rclone serve s3 answers UploadPartCopy without copying anything
+                    raise StoreError(f"copying to s3://{dst_bucket}/{dst_key} failed: the server answered "
+                                     f"UploadPartCopy without an ETag (no multipart copy support?)",
+                                     code="BadResponse")
+                return {"ETag": etag}
             return make
 
         return multipart(client, dst_bucket, dst_key, headers, (copier(s) for s in range(0, size, part)))
