@@ -22,11 +22,13 @@ from ansible_collections.s32s.sync.plugins.module_utils._engine.config.ignore im
 from ansible_collections.s32s.sync.plugins.module_utils._engine.config.maps import parse_s3_location
 from ansible_collections.s32s.sync.plugins.module_utils._engine.config.options import FOLLOW_NEVER, SyncOptions
 from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import StoreError
+from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.replicate import Destination, replicate
 from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.two_way import SyncJob, run_sync
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.etag import MULTIPART_THRESHOLD
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.local import LocalSide
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.s3 import S3Side
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.s3copy import server_side_copy
+from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.s3store import S3Store
 from syncrun import make_store, sync, write
 
 BIG = b'\x5a' * (MULTIPART_THRESHOLD + 1024)  # multipart: CreateMultipartUpload carries the attributes
@@ -275,3 +277,23 @@ def test_attributes_of_an_object_above_the_copy_limit_are_set_by_a_multipart_cop
     assert (h['ContentType'], h.get('CacheControl'), metadata(h)) == ('text/html', 'max-age=5', {'k': 'v'})
     assert etag.endswith('-2')
     assert s3.direct_client().get_object(Bucket=s3.bucket, Key='site/big.html')['Body'].read() == BIG
+
+
+def test_replicate_within_one_store_keeps_the_source_attributes(moto_s3, tmp_path):
+    """s32s_replicate sets no attributes of its own: a server-side CopyObject keeps the source's headers,
+    metadata and tags (MetadataDirective COPY; TaggingDirective defaults to COPY). Storage class and SSE
+    are the destination's defaults, as in any CopyObject. moto only: rclone keeps no tags at all."""
+    s3 = moto_s3
+    s3.direct_client().put_object(Bucket=s3.bucket, Key='data/a.html', Body=b'a', ContentType='text/x-src',
+                                  CacheControl='max-age=7', Metadata={'m': '1'}, Tagging='t=1',
+                                  StorageClass='STANDARD_IA')
+    store = S3Store(s3.client())
+    runs = replicate(store, parse_s3_location(s3.bucket + '/data'), s3.endpoint_url,
+                     [Destination('copy', store, parse_s3_location(s3.bucket + '/copy'), s3.endpoint_url)],
+                     IgnoreRules(None), SyncOptions(delete=False, state_dir=str(tmp_path)), check_mode=False)
+    assert runs[0].status == 'ok' and [a.relpath for a in runs[0].applied.done] == ['a.html']
+    h = s3.direct_client().head_object(Bucket=s3.bucket, Key='copy/a.html')
+    assert (h['ContentType'], h.get('CacheControl'), h['Metadata'], h.get('StorageClass')) == \
+        ('text/x-src', 'max-age=7', {'m': '1'}, None)
+    got = s3.direct_client().get_object_tagging(Bucket=s3.bucket, Key='copy/a.html')['TagSet']
+    assert got == [{'Key': 't', 'Value': '1'}]

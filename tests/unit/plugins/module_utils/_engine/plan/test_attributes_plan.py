@@ -51,7 +51,10 @@ def test_applied_after_keeps_recorded_paths_and_takes_the_written_ones():
     plan = Plan(unchanged=('keep.html', 'fixed.html', 'adopted.html'), adopted=('adopted.html',))
     records = dict.fromkeys(('keep.html', 'fixed.html', 'adopted.html', 'up.html', 'up.css'), Record(1, 2, 3, 4, 'e'))
     old = {'keep.html': 'k', 'fixed.html': 'f', 'adopted.html': 'a', 'gone.html': 'g', 'failed.html': 'x'}
-    fp_of = lambda p: RULES.resolve(p).fingerprint  # noqa: E731
+
+    def fp_of(relpath):
+        return RULES.resolve(relpath).fingerprint
+
     after = applied_after(plan, records, old, ['fixed.html', 'up.html', 'up.css'], fp_of)
     assert after == {'keep.html': 'k', 'fixed.html': FP, 'up.html': FP}
     # a pull (no fingerprint function): what it downloaded says nothing of the object's attributes
