@@ -34,7 +34,7 @@ from urllib.parse import quote, urlencode
 
 from ..errors import ConfigError
 from .content_types import content_type_of
-from .ignore import IgnoreRules
+from .ignore import IgnoreRules, rule_regex
 
 #: Storage classes PutObject takes (S3 API reference, x-amz-storage-class).
 STORAGE_CLASSES = ("STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
@@ -132,9 +132,9 @@ class AttributeSet:
             if value:
                 parts.append(f"{label} {value}")
         if self.metadata:
-            parts.append("metadata " + ",".join(k for k, _ in self.metadata))
+            parts.append("metadata " + ",".join(pair[0] for pair in self.metadata))
         if self.tags:
-            parts.append("tags " + ",".join(k for k, _ in self.tags))
+            parts.append("tags " + ",".join(pair[0] for pair in self.tags))
         return "; ".join(parts)
 
 
@@ -185,17 +185,8 @@ def _tags(value: t.Any, where: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(out))
 
 
-class _MatchAll:
-    """The pattern ``*``: every path (an ``ignore`` rule refuses it, a rule of attributes may say it)."""
-
-    @staticmethod
-    def matches(relpath: str) -> bool:  # pylint: disable=unused-argument
-        """Always true."""
-        return True
-
-
 class _Rule(t.NamedTuple):
-    matcher: t.Union[IgnoreRules, _MatchAll]
+    regex: str
     fields: dict[str, t.Any]
 
 
@@ -212,8 +203,11 @@ def parse_rule(raw: t.Any, where: str) -> _Rule:
     if not isinstance(pattern, str):
         raise ConfigError(f"{where}.pattern must be a string (the syntax of 'ignore' rules), got "
                           f"{type(pattern).__name__}")
-    matcher: t.Union[IgnoreRules, _MatchAll] = (
-        _MatchAll() if pattern.strip("*") == "" and pattern else IgnoreRules([pattern], f"{where}.pattern"))
+    if pattern.strip("*") or not pattern:
+        IgnoreRules([pattern], f"{where}.pattern")  # validated as an ignore rule
+        regex = rule_regex(pattern)
+    else:
+        regex = ".*"  # '*' alone: every path (an ignore rule refuses it, a rule of attributes may say it)
     fields: dict[str, t.Any] = {}
     for key in ("content_type", "cache_control", "content_encoding", "content_disposition"):
         if raw.get(key) is not None:
@@ -227,7 +221,7 @@ def parse_rule(raw: t.Any, where: str) -> _Rule:
         fields["metadata"] = _metadata(raw["metadata"], f"{where}.metadata")
     if raw.get("tags") is not None:
         fields["tags"] = _tags(raw["tags"], f"{where}.tags")
-    return _Rule(matcher, fields)
+    return _Rule(regex, fields)
 
 
 class ObjectAttributes:
@@ -255,6 +249,28 @@ class ObjectAttributes:
             _text(sse_kms_key_id, "sse_kms_key_id", 2048)
         self.sse = sse
         self.sse_kms_key_id = sse_kms_key_id
+        # one alternation, a group per rule: a whole match's lastindex is the first rule that matches
+        self._regex = re.compile("|".join(f"({r.regex})" for r in self.rules), re.DOTALL) if self.rules else None
+        self._sets: dict[tuple[t.Optional[int], str, t.Optional[str]], AttributeSet] = {}
+
+    def rule_index(self, relpath: str) -> t.Optional[int]:
+        """The index of the first rule that matches ``relpath`` or one of its parent directories, or ``None``."""
+        regex = self._regex
+        if regex is None:
+            return None
+        m = regex.fullmatch(relpath)
+        best = m.lastindex - 1 if m and m.lastindex else None
+        pos = relpath.find("/")
+        while pos != -1 and best != 0:
+            m = regex.fullmatch(relpath, 0, pos)
+            if m and m.lastindex and (best is None or m.lastindex - 1 < best):
+                best = m.lastindex - 1
+            pos = relpath.find("/", pos + 1)
+        return best
+
+    def __bool__(self) -> bool:
+        """Whether anything beyond the Content-Type table is asked (a rule or ``sse``)."""
+        return bool(self.rules) or self.sse is not None
 
     @property
     def kms(self) -> bool:
@@ -262,14 +278,21 @@ class ObjectAttributes:
         return self.sse == "aws:kms"
 
     def resolve(self, relpath: str) -> AttributeSet:
-        """The attribute set of ``relpath`` (first matching rule, then the table, then ``sse``)."""
+        """The attribute set of ``relpath`` (first matching rule, then the table, then ``sse``).
+
+        Sets are made once per (rule, type, encoding) and shared: a run resolves every path it lists.
+        """
+        index = self.rule_index(relpath)
         content_type, encoding = content_type_of(relpath)
+        key = (index, content_type, encoding)
+        attrs = self._sets.get(key)
+        if attrs is None:
+            attrs = self._sets[key] = self._make(index, content_type, encoding)
+        return attrs
+
+    def _make(self, index: t.Optional[int], content_type: str, encoding: t.Optional[str]) -> AttributeSet:
         base = AttributeSet(content_type, encoding)
-        fields: dict[str, t.Any] = {}
-        for rule in self.rules:
-            if rule.matcher.matches(relpath):
-                fields = rule.fields
-                break
+        fields = self.rules[index].fields if index is not None else {}
         if not fields and self.sse is None:
             return base
         attrs = replace(base, sse=self.sse, sse_kms_key_id=self.sse_kms_key_id, **fields)

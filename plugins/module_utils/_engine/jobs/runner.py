@@ -168,7 +168,9 @@ def plan_pair(run: PairRun, options: SyncOptions) -> None:
                                              local_is_source=local_is_source, workers=options.concurrency)
         run.plan = make_plan(run.src, run.dst, pair.comparator(run.state.records, checked), unreadable=unreadable,
                              **options_kw)
-    if pair.attributes_fixed and pair.state_path:  # without a manifest, attributes go with uploads only
+    # without a manifest, attributes go with uploads only; with neither rules nor recorded fingerprints,
+    # every wanted and recorded fingerprint is '' (no path to resolve)
+    if pair.attributes_fixed and pair.state_path and (pair.dst.attributes or run.state.attrs):
         run.plan = with_attribute_fixes(run.plan, run.src, run.state.attrs, pair.dst.attributes.resolve)
     if run.plan.missing:
         raise ConfigError(f"{pair.label}: field 'files' lists {len(run.plan.missing)} path(s) the source does "

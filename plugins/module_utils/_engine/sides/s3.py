@@ -49,7 +49,7 @@ class S3Side:
     def __init__(self, store: S3Store, location: S3Location, endpoint: str = "", workers: int = 8,
                  attributes: t.Optional[ObjectAttributes] = None) -> None:
         self.store = store
-        self.attributes = attributes or ObjectAttributes()
+        self.attributes = attributes if attributes is not None else ObjectAttributes()
         self.workers = workers
         self.location = location
         self.endpoint = endpoint

@@ -171,3 +171,13 @@ def test_limits_are_inclusive():
     attrs = ObjectAttributes([{'pattern': 'a', 'tags': {('k%d' % i).ljust(128, 'x'): 'v' * 256 for i in range(10)}}])
     assert len(attrs.resolve('a').tags) == 10
     assert ObjectAttributes(None, 'aws:kms').resolve('a').sse_kms_key_id is None  # the bucket's default KMS key
+
+
+def test_first_rule_wins_across_parent_directories():
+    """A later rule matching the file does not win over an earlier one matching a parent directory."""
+    rules = ObjectAttributes([{'pattern': 'a/b/', 'cache_control': 'first'}, {'pattern': '*.html', 'cache_control': 'second'},
+                              {'pattern': '*', 'cache_control': 'last'}])
+    assert [rules.rule_index(p) for p in ('a/b/c/x.html', 'a/x.html', 'a/b', 'z.css', 'a/bb/x.css')] == [0, 1, 0, 2, 2]
+    assert rules.resolve('a/b/c/x.html').cache_control == 'first'
+    assert rules.resolve('a/x.html') is rules.resolve('b/y.html')  # one set per (rule, type, encoding)
+    assert not ObjectAttributes() and ObjectAttributes(None, 'AES256') and ObjectAttributes([{'pattern': 'x'}])
