@@ -186,7 +186,8 @@ def classify(method, bucket, key, query, copy_source=False):
 class Request:
     """One request seen by the proxy."""
 
-    __slots__ = ('method', 'path', 'query', 'bucket', 'key', 'op', 'status', 'copy_source', 'start', 'time', 'done')
+    __slots__ = ('method', 'path', 'query', 'bucket', 'key', 'op', 'status', 'copy_source', 'start', 'time', 'done',
+                 'headers')
 
     def __init__(self, method, target, copy_source=None, start=None):
         parts = urlsplit(target)
@@ -202,6 +203,7 @@ class Request:
         self.time = time.time()
         self.start = self.time if start is None else start
         self.done = None
+        self.headers = {}  # lower-case name -> value, set by the proxy
 
     def __repr__(self):
         return '<%s %s %s -> %s>' % (self.op, self.method, self.path, self.status)
@@ -254,16 +256,17 @@ class RequestLog:
 
 
 class _Fault:
-    __slots__ = ('op', 'method', 'key', 'remaining', 'status', 'skip', 'hook')
+    __slots__ = ('op', 'method', 'key', 'remaining', 'status', 'skip', 'hook', 'where')
 
-    def __init__(self, op, method, key, times, status, after=0, hook=None):
+    def __init__(self, op, method, key, times, status, after=0, hook=None, where=None):
         self.op, self.method, self.key, self.remaining, self.status = op, method, key, times, status
         self.skip = after
         self.hook = hook  # called with the request, which is then forwarded (no fault answered)
+        self.where = where  # a predicate of the request (its headers...): only those it accepts match
 
     def matches(self, req):
         return ((self.op is None or req.op == self.op) and (self.method is None or req.method == self.method)
-                and (self.key is None or req.key == self.key))
+                and (self.key is None or req.key == self.key) and (self.where is None or self.where(req)))
 
 
 _HOP_BY_HOP = frozenset(('connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te',
@@ -303,6 +306,7 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         proxy = self.server.owner
         body = self._read_body()
         req = Request(self.command, self.path, self.headers.get('x-amz-copy-source'), self._start)
+        req.headers = {k.lower(): v for k, v in self.headers.items()}
         fault = proxy.record(req)
         if fault is not None and fault.hook is not None:
             fault.hook(req)
@@ -699,10 +703,11 @@ class S3Endpoint:
         finally:
             log.freeze()
 
-    def fail(self, op=None, method=None, key=None, times=1, status=503, after=0):
+    def fail(self, op=None, method=None, key=None, times=1, status=503, after=0, where=None):
         """Answer the next TIMES matching requests with STATUS (None: drop the connection),
-        after letting the first AFTER matching requests through."""
-        self.server.proxy.add_fault(_Fault(op, method, key, times, status, after))
+        after letting the first AFTER matching requests through. WHERE: a predicate of the
+        request (``req.headers``, lower-case names) that a request must also satisfy to match."""
+        self.server.proxy.add_fault(_Fault(op, method, key, times, status, after, where=where))
 
     def on_request(self, fn, op=None, method=None, key=None, times=1, after=0):
         """Call ``fn(request)`` for the next TIMES matching requests (after letting the first AFTER

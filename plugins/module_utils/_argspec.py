@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import typing as t
 
+from ._engine.config.attributes import SSE_CHOICES
 from ._engine.config.options import DEFAULT_MAX_DELETE, FOLLOW_CHOICES, FOLLOW_INSIDE_ROOT
 from ._engine.state.manifest import DEFAULT_STATE_DIR
 
@@ -56,6 +57,10 @@ def push_argument_spec() -> dict[str, t.Any]:
         src=dict(type="path"),
         lock_timeout=dict(type="float", default=60.0),
         follow_symlinks=dict(type="str", default=FOLLOW_INSIDE_ROOT, choices=list(FOLLOW_CHOICES)),
+        # raw: the rules are validated by the engine, with messages that name the rule and the key
+        object_attributes=dict(type="raw"),
+        sse=dict(type="str", choices=list(SSE_CHOICES)),
+        sse_kms_key_id=dict(type="str", no_log=False),
     )
     return spec
 

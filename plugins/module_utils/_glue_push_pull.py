@@ -16,6 +16,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
+from ._engine.config.attributes import ObjectAttributes
 from ._engine.config.maps import SyncMap, load_maps, parse_maps_json, parse_s3_location
 from ._engine.config.options import SyncOptions, parse_budget, parse_mode
 from ._engine.errors import ConfigError, StoreError
@@ -104,6 +105,7 @@ def build_options(params: t.Mapping[str, t.Any], protected: set[tuple[str, str]]
         lock_timeout=params.get("lock_timeout", 60.0),
         ordered=params.get("ordered", True),
         protected_keys=frozenset(protected),
+        attributes=ObjectAttributes(params.get("object_attributes"), params.get("sse"), params.get("sse_kms_key_id")),
     )
 
 

@@ -153,6 +153,10 @@ maps:
       description: Local files deleted.
       type: int
       returned: always
+    attributes_set:
+      description: Always 0 for a pull (a push counts there the objects whose attributes it set).
+      type: int
+      returned: always
     unchanged:
       description: Files already in sync.
       type: int

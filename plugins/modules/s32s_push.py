@@ -34,6 +34,34 @@ options:
     type: str
     default: inside_root
     choices: [inside_root, always, never]
+  object_attributes:
+    description:
+      - Attributes of the uploaded objects, per path. A list of rules; each is a dict with a C(pattern) (the syntax of
+        O(ignore) rules, matched on the path relative to the map's root; a pattern that matches a directory covers
+        everything below it; C(*) alone matches every path) and any of C(content_type), C(cache_control),
+        C(content_encoding), C(content_disposition) (strings), C(metadata) (a dict of user metadata, printable ASCII,
+        at most 2 KB), C(storage_class) (one of V(STANDARD), V(REDUCED_REDUNDANCY), V(STANDARD_IA), V(ONEZONE_IA),
+        V(INTELLIGENT_TIERING), V(GLACIER), V(DEEP_ARCHIVE), V(GLACIER_IR), V(OUTPOSTS), V(SNOW), V(EXPRESS_ONEZONE)),
+        C(tags) (a dict, at most 10 tags, keys of 1 to 128 characters, values of at most 256).
+      - The first rule that matches a path applies, alone; what it leaves unset comes from the collection's
+        Content-Type table (see the notes). An unknown key or a bad value fails the task before any request.
+      - Every map of the task gets the same rules. An object whose bytes are in sync but whose attributes differ from
+        the rules (a rule was added or changed) gets them with one server-side CopyObject (a multipart copy above
+        5 GiB), never a new upload; the manifest records what each object got, so a run with nothing to change still
+        sends only the listing. With O(use_manifest=false), attributes are set on upload only.
+    type: raw
+  sse:
+    description:
+      - Server-side encryption of every uploaded object (C(x-amz-server-side-encryption)), for a bucket policy that
+        requires it. V(AES256) (SSE-S3) or V(aws:kms) (SSE-KMS, with O(sse_kms_key_id) or the bucket's default key).
+      - The ETag of an SSE-KMS object is not the MD5 of its content; the manifest records the ETag the upload got, so
+        the next run does not upload it again.
+    type: str
+    choices: [AES256, "aws:kms"]
+  sse_kms_key_id:
+    description:
+      - The KMS key (id, alias or ARN) of O(sse=aws:kms).
+    type: str
 extends_documentation_fragment:
   - s32s.sync.maps
   - s32s.sync.common
@@ -47,6 +75,12 @@ notes:
   - Files of 8 MiB or more are uploaded as multipart in parts of 8 MiB (doubled until at most 10,000 parts),
     so their ETags can be recomputed locally.
   - Deletions use DeleteObjects, 1,000 keys a request, and run only after every upload of the map succeeded.
+  - B(Content-Type does not depend on the host.) It comes from a table shipped with the collection (web types such as
+    C(.html), C(.css), C(.js)/C(.mjs), C(.json), C(.svg), C(.woff)/C(.woff2), C(.webp), C(.avif), C(.wasm), C(.map));
+    a name not in it gets C(application/octet-stream), never the host's C(mimetypes) guess. Pre-compressed files
+    C(x.html.gz) and C(x.css.br) get C(Content-Encoding) V(gzip) or V(br) and the type of the inner name; archives
+    (C(.tar.gz), C(.tgz), a C(.gz) whose inner name is not in the table) are C(application/gzip) without an
+    encoding. A rule of O(object_attributes) sets any other type or encoding.
   - In site-safe order (O(ordered), the default), every new file of a map is uploaded before the first changed file
     starts, and deletions come last.
   - A file whose size, mtime or inode change time differ just before and just after its upload (it was rewritten
@@ -96,12 +130,30 @@ EXAMPLES = r"""
         master: /srv/www/site
     max_delete: 10
   check_mode: true
+
+- name: Publish a site with cache headers, pre-compressed assets and encryption a bucket policy requires
+  s32s.sync.s32s_push:
+    s3: example-bucket/www/site
+    src: /srv/www/site
+    object_attributes:
+      - pattern: "*.html"
+        cache_control: no-cache
+      - pattern: assets/
+        cache_control: public, max-age=31536000, immutable
+      - pattern: downloads/
+        content_disposition: attachment
+        storage_class: STANDARD_IA
+        tags: {team: web}
+      - pattern: "*"
+        metadata: {published-by: ansible}
+    sse: aws:kms
+    sse_kms_key_id: alias/site
 """
 
 RETURN = r"""
 changed:
   description:
-    - Whether anything was (or, in check mode, would be) uploaded or deleted, or an earlier run of a map changed it and
+    - Whether anything was (or, in check mode, would be) uploaded or deleted or had its attributes set, or an earlier run of a map changed it and
       was never reported (C(changed_earlier)).
   returned: always
   type: bool
@@ -141,8 +193,14 @@ maps:
       description: Objects deleted.
       type: int
       returned: always
+    attributes_set:
+      description:
+        - Objects already in sync whose attributes were set to what O(object_attributes) and O(sse) say, with a
+          server-side copy (no upload).
+      type: int
+      returned: always
     unchanged:
-      description: Files already in sync.
+      description: Files already in sync (including those whose attributes were set).
       type: int
       returned: always
     ignored:
@@ -214,6 +272,7 @@ maps:
       created: 2
       updated: 1
       deleted: 1
+      attributes_set: 0
       unchanged: 120
       ignored: 3
       skipped: 0
@@ -241,6 +300,7 @@ totals:
     created: 2
     updated: 1
     deleted: 1
+    attributes_set: 0
     unchanged: 120
     ignored: 3
     skipped: 0

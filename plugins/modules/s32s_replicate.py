@@ -105,6 +105,11 @@ extends_documentation_fragment:
   - s32s.sync.requirements
 notes:
   - The record of the last copy per destination is kept in O(state_dir) on the managed host.
+  - A copy keeps the source object's attributes. Within one store (same endpoint and credentials) a CopyObject keeps
+    its Content-Type, Cache-Control, Content-Encoding, Content-Disposition, Content-Language, user metadata and tags,
+    but not its storage class nor its server-side encryption (the destination bucket's defaults apply, as with any
+    CopyObject). Copies streamed between two stores, and multipart copies above 5 GiB, carry the headers and user
+    metadata, not the tags.
 seealso:
   - module: s32s.sync.s32s_push
   - module: s32s.sync.s32s_pull

@@ -18,7 +18,8 @@ import pytest
 MODULE_OPTIONS = {
     's32s_push': {'maps_s3_path', 'maps_file', 'maps', 's3', 'src', 'names', 'ignore', 'files', 'delete',
                   'max_delete', 'allow_empty_source', 'state_dir', 'follow_symlinks', 'endpoint_url',
-                  'access_key', 'secret_key', 'region', 'addressing_style'},
+                  'access_key', 'secret_key', 'region', 'addressing_style', 'object_attributes', 'sse',
+                  'sse_kms_key_id'},
     's32s_pull': {'maps_s3_path', 'maps_file', 'maps', 's3', 'dest', 'names', 'ignore', 'files', 'delete',
                   'max_delete', 'allow_empty_source', 'state_dir', 'owner', 'group', 'mode', 'directory_mode',
                   'endpoint_url', 'access_key', 'secret_key', 'region', 'addressing_style'},
@@ -28,6 +29,7 @@ MODULE_OPTIONS = {
 # role -> variables a user looks for first
 ROLE_OPTIONS = {
     'push': {'push_maps_s3_path', 'push_maps', 'push_names', 'push_max_delete', 'push_endpoint_url',
+             'push_object_attributes', 'push_sse', 'push_sse_kms_key_id',
              'push_access_key', 'push_secret_key', 'push_state_dir'},
     'pull': {'pull_maps_s3_path', 'pull_maps', 'pull_names', 'pull_max_delete', 'pull_owner', 'pull_mode',
              'pull_restart_services', 'pull_endpoint_url', 'pull_access_key', 'pull_secret_key',

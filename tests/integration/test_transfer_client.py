@@ -95,7 +95,7 @@ def test_put_carries_content_md5_that_the_server_checks(rclone_s3):
                   [('Content-Length', '5'), ('Content-MD5', wrong)], io.BytesIO(b'hello'), {}, 5)
     assert e.value.status == 400 and e.value.code in ('BadDigest', 'InvalidDigest')
     assert 'bad.txt' not in bucket_objects(s3, '')
-    etag = crt.put(s3.bucket, 'good.txt', b'hello', 'text/plain')
+    etag = crt.put(s3.bucket, 'good.txt', b'hello', {'ContentType': 'text/plain'}, [('Content-Type', 'text/plain')])
     assert etag.strip('"') == hashlib.md5(b'hello').hexdigest()
 
 

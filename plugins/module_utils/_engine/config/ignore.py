@@ -37,6 +37,13 @@ import typing as t
 from ..errors import ConfigError
 
 
+def rule_regex(rule: str) -> str:
+    """The regular expression (no group; to be matched whole, with ``re.DOTALL``) of one rule."""
+    if len(rule) > 1 and rule.endswith("/"):
+        rule = rule[:-1]  # 'cache/' names the directory 'cache'
+    return ".*".join(re.escape(part) for part in rule.split("*"))
+
+
 class IgnoreRules:
     """A compiled list of S32S ignore rules.
 
@@ -57,9 +64,7 @@ class IgnoreRules:
             if not isinstance(rule, str) or not rule or not rule.strip("*"):
                 raise ConfigError(f"{where} holds an invalid rule {rule!r}: a rule is a non-empty string other than '*'")
             self.rules.append(rule)
-            if len(rule) > 1 and rule.endswith("/"):
-                rule = rule[:-1]  # 'cache/' names the directory 'cache'
-            patterns.append(".*".join(re.escape(part) for part in rule.split("*")))
+            patterns.append(rule_regex(rule))
         self._regex = re.compile("|".join(f"(?:{p})" for p in patterns), re.DOTALL) if patterns else None
 
     def __bool__(self) -> bool:
@@ -81,4 +86,4 @@ class IgnoreRules:
         return False
 
 
-__all__ = ["IgnoreRules"]
+__all__ = ["IgnoreRules", "rule_regex"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..errors import ConfigError
+from .attributes import ObjectAttributes
 
 #: How a listing of a local side treats symlinks (``follow_symlinks``): follow
 #: those whose target is inside the root, every one, or none.
@@ -88,7 +89,8 @@ class SyncOptions:
     locks and keep their markers of unreported changes (the module's
     ``state_dir``, even without a manifest); ``None``: neither. ``ordered``:
     site-safe order, every create of a pair completes before its first update
-    starts (``jobs/executor.py``).
+    starts (``jobs/executor.py``). ``attributes``: what a push's uploads carry
+    (``config/attributes.py``; the default: the Content-Type table only).
     """
 
     delete: bool = True
@@ -109,6 +111,7 @@ class SyncOptions:
     lock_timeout: float = 60.0
     ordered: bool = True
     protected_keys: frozenset[tuple[str, str]] = frozenset()
+    attributes: ObjectAttributes = field(default_factory=ObjectAttributes)
 
     def __post_init__(self) -> None:
         if self.follow_symlinks not in FOLLOW_CHOICES:

@@ -19,6 +19,9 @@ delete path, in order, and stop after the first batch (S3) or file (local)
 with a failure: a partly failed batch is reported exactly, path by path
 (promise 8). Empty directories are removed only when every deletion
 succeeded; ``mkdir`` actions run last, whatever the deletions did.
+``attributes`` actions (an object in sync whose attributes differ) run on the
+pool after the transfers, as one server-side copy each; a failed one blocks
+the deletions as a failed transfer does.
 
 One exception to "deletions last": a type change. The deletions in the way
 of a transfer (a file ``app`` where ``app/x.txt`` goes, the files and
@@ -30,7 +33,7 @@ from __future__ import annotations
 
 import typing as t
 
-from ..plan.plan import CREATE, DELETE, MKDIR, RMDIR, UPDATE, Action, Plan
+from ..plan.plan import ATTRIBUTES, CREATE, DELETE, MKDIR, RMDIR, UPDATE, Action, Plan
 from ..sides.tree import Entry, Tree
 from .pools import ThreadPool
 from .transfers import SourceChanged, Written, transfer_for
@@ -95,6 +98,9 @@ def apply_plan(plan: Plan, src: t.Any, dst: t.Any, src_tree: Tree, dst_tree: Tre
                 applied.not_run.extend(updates)
                 break
             _transfer(pool, transfer.run, batch, applied)
+    fixes = plan.of_kind(ATTRIBUTES)
+    if fixes:
+        _transfer(pool, _fix_attributes(dst, src_tree), fixes, applied)
     dst.remove_temp_files(dst_tree)
     deletes = [a for a in plan.deletes if a not in first]
     dirs_to_remove = [a.relpath for a in plan.of_kind(RMDIR) if a not in first]
@@ -115,6 +121,17 @@ def apply_plan(plan: Plan, src: t.Any, dst: t.Any, src_tree: Tree, dst_tree: Tre
         except OSError as e:
             applied.failed.append((action.relpath + "/", f"cannot create directory: {e.strerror or e}"))
     return applied
+
+
+def _fix_attributes(dst: t.Any, src_tree: Tree) -> t.Callable[[Action], Written]:
+    """Give an object in sync the attributes its rules want (``attributes`` actions):
+    the source entry and the object's ETag afterwards are the new record."""
+    def fix(action: Action) -> Written:
+        etag = dst.fix_attributes(action.relpath, action.size, dst.attributes.resolve(action.relpath))
+        if not etag:
+            return None
+        return src_tree.entries[action.relpath], Entry(action.relpath, action.size, 0, etag)
+    return fix
 
 
 def _delete(dst: t.Any, deletes: t.Sequence[Action], applied: Applied) -> t.Any:

@@ -45,7 +45,8 @@ def map_pairs(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options
     """
     pairs = []
     for m in maps:
-        remote = S3Side(store, m.s3, endpoint, options.concurrency)
+        remote = S3Side(store, m.s3, endpoint, options.concurrency,
+                        attributes=options.attributes if direction == PUSH else None)
         if direction == PUSH:
             src, dst = LocalSide(m.root, follow_symlinks=options.follow_symlinks), remote
         else:

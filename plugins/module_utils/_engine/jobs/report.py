@@ -16,11 +16,11 @@ from __future__ import annotations
 import typing as t
 
 from ..config.options import SyncOptions
-from ..plan.plan import CREATE, DELETE, MKDIR, RMDIR, UPDATE, Action
+from ..plan.plan import ATTRIBUTES, CREATE, DELETE, MKDIR, RMDIR, UPDATE, Action
 from .runner import PairRun
 
-COUNTS = ("created", "updated", "deleted", "unchanged", "ignored", "skipped", "rejected", "failed")
-_KIND_TO_COUNT = {CREATE: "created", UPDATE: "updated", DELETE: "deleted"}
+COUNTS = ("created", "updated", "deleted", "attributes_set", "unchanged", "ignored", "skipped", "rejected", "failed")
+_KIND_TO_COUNT = {CREATE: "created", UPDATE: "updated", DELETE: "deleted", ATTRIBUTES: "attributes_set"}
 
 
 def _target(run: PairRun, relpath: str) -> str:
@@ -46,7 +46,8 @@ def _dirs(run: PairRun, kind: str, check_mode: bool) -> list[str]:
 
 
 def diff_lines(run: PairRun, check_mode: bool) -> list[str]:
-    """One line per action: ``upload|download|copy|update|delete <target> (<reason>, <bytes> bytes)``.
+    """One line per action: ``upload|download|copy|update|delete|set attributes of <target> (<reason>, <bytes> bytes)``
+    (an ``attributes`` reason names the old and new fingerprints and the new attributes).
 
     In check mode (or before applying) the lines are the plan; after a real
     run they are what was done, then one ``FAILED`` line per failed path and
@@ -54,7 +55,7 @@ def diff_lines(run: PairRun, check_mode: bool) -> list[str]:
     after a failed create in site-safe order; deletions blocked by failed
     transfers, or after a failed deletion).
     """
-    verb = {CREATE: run.verb, UPDATE: "update", DELETE: "delete"}
+    verb = {CREATE: run.verb, UPDATE: "update", DELETE: "delete", ATTRIBUTES: "set attributes of"}
     name = run.pair.name
     if run.status == "refused":
         return []
@@ -88,7 +89,8 @@ def map_result(run: PairRun, options: SyncOptions, check_mode: bool) -> dict[str
     for a in done:
         name = _KIND_TO_COUNT[a.kind]
         counts[name] += 1
-        size[name] += a.size
+        if name in size:
+            size[name] += a.size
     counts["unchanged"] = len(run.plan.unchanged)
     counts["ignored"] = run.src.ignored + run.dst.ignored
     counts["skipped"] = len(run.src.skipped)
@@ -126,7 +128,7 @@ def to_result(runs: t.Sequence[PairRun], options: SyncOptions, *, check_mode: bo
     maps = [map_result(r, options, check_mode) for r in runs]
     totals = {k: sum(m[k] for m in maps) for k in COUNTS}
     totals["bytes"] = {k: sum(m["bytes"][k] for m in maps) for k in ("created", "updated", "deleted", "unchanged")}
-    changed = any(m["created"] or m["updated"] or m["deleted"] or m["dirs_removed"] or m["dirs_created"]
+    changed = any(m["created"] or m["updated"] or m["deleted"] or m["attributes_set"] or m["dirs_removed"] or m["dirs_created"]
                   or m["changed_earlier"] for m in maps)
     changed = changed or any(r.applied is not None and r.applied.unproven for r in runs)  # failed, yet replaced
     warnings = []

@@ -23,6 +23,7 @@ import typing as t
 from ..config.ignore import IgnoreRules
 from ..config.options import SyncOptions
 from ..errors import ConfigError, S32SError
+from ..plan.attributes import applied_after, with_attribute_fixes
 from ..plan.compare import ManifestComparator, ReplicaComparator
 from ..plan.gate import Scope, check_plan
 from ..plan.plan import DELETE, UPDATE, Plan, make_plan
@@ -73,6 +74,11 @@ class Pair:
         self.src_tree = src_tree
         self.precheck = precheck
         self.unreported_path = unreported_path
+
+    @property
+    def attributes_fixed(self) -> bool:
+        """Objects this pair uploads get their attributes fixed when only those differ (a push)."""
+        return self.src.is_local and isinstance(self.dst, S3Side)
 
     @property
     def state_kind(self) -> str:
@@ -162,6 +168,10 @@ def plan_pair(run: PairRun, options: SyncOptions) -> None:
                                              local_is_source=local_is_source, workers=options.concurrency)
         run.plan = make_plan(run.src, run.dst, pair.comparator(run.state.records, checked), unreadable=unreadable,
                              **options_kw)
+    # without a manifest, attributes go with uploads only; with neither rules nor recorded fingerprints,
+    # every wanted and recorded fingerprint is '' (no path to resolve)
+    if pair.attributes_fixed and pair.state_path and (pair.dst.attributes or run.state.attrs):
+        run.plan = with_attribute_fixes(run.plan, run.src, run.state.attrs, pair.dst.attributes.resolve)
     if run.plan.missing:
         raise ConfigError(f"{pair.label}: field 'files' lists {len(run.plan.missing)} path(s) the source does "
                           f"not have: {list(run.plan.missing[:5])}")
@@ -210,10 +220,13 @@ def finish_pair(run: PairRun) -> None:
                             run.applied.written if run.applied is not None else {})
     listed = listed_after(run.plan, run.src, run.dst, run.state.listed, run.applied,
                           s3_destination=isinstance(pair.dst, S3Side))
-    if records == run.state.records and listed == run.state.listed:
+    written = run.applied.written if run.applied is not None else {}
+    fingerprint_of = (lambda p: pair.dst.attributes.resolve(p).fingerprint) if pair.attributes_fixed else None
+    attrs = applied_after(run.plan, records, run.state.attrs, written, fingerprint_of)
+    if records == run.state.records and listed == run.state.listed and attrs == run.state.attrs:
         return  # a no-op run leaves the file alone
     try:
-        _manifest.save(pair.state_path, pair.state_kind, records, pair.about, listed)
+        _manifest.save(pair.state_path, pair.state_kind, records, pair.about, listed, attrs)
     except OSError as e:
         run.warnings.append(f"{pair.label}: could not save the manifest: {e.strerror}")
 

@@ -29,6 +29,8 @@ UPDATE = "update"
 DELETE = "delete"
 MKDIR = "mkdir"
 RMDIR = "rmdir"
+#: An object whose bytes are in sync gets the wanted attributes (a server-side copy, ``attributes.py``).
+ATTRIBUTES = "attributes"
 #: Kinds that move content from the source to the destination.
 TRANSFERS = (CREATE, UPDATE)
 
@@ -253,4 +255,4 @@ def make_plan(src: Tree, dst: Tree, comparator: Comparator, *, delete: bool = Tr
 
 
 __all__ = ["Action", "Plan", "make_plan", "is_protected", "clearing", "CREATE", "UPDATE", "DELETE", "MKDIR", "RMDIR",
-           "TRANSFERS"]
+           "ATTRIBUTES", "TRANSFERS"]

@@ -144,18 +144,24 @@ class CrtTransfers:
             return self._native
 
     # -- requests ----------------------------------------------------------
-    def put(self, bucket: str, key: str, data: bytes, content_type: str) -> str:
+    def put(self, bucket: str, key: str, data: bytes, params: t.Mapping[str, t.Any],
+            headers: t.Sequence[tuple[str, str]]) -> str:
         """PutObject of ``data`` (the whole object) with ``Content-MD5``.
 
+        :param params: the object's attributes as botocore PutObject arguments
+            (``ContentType``, ``Metadata``, ``Tagging``, ``ServerSideEncryption``...):
+            the presigned URL signs them, as S3 requires for ``x-amz-*`` headers.
+        :param headers: the same attributes as HTTP headers
+            (``AttributeSet.headers()``), sent with the request.
         :returns: the ETag header as sent by the server (``''`` when none).
         :raises CrtRequestError: the request failed (after awscrt's retries).
         """
         md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
-        headers: dict[str, str] = {}
+        response_headers: dict[str, str] = {}
         self._send("put_object", "PutObject", bucket, key, "PUT",
-                   [("Content-Length", str(len(data))), ("Content-MD5", md5), ("Content-Type", content_type)],
-                   io.BytesIO(data), headers, len(data))
-        return headers.get("etag", "")
+                   [("Content-Length", str(len(data))), ("Content-MD5", md5)] + list(headers),
+                   io.BytesIO(data), response_headers, len(data), params=params)
+        return response_headers.get("etag", "")
 
     def get(self, bucket: str, key: str, fileobj: t.BinaryIO, size: int = 0) -> tuple[int, str]:
         """GetObject written into ``fileobj`` (awscrt hands the body over when
@@ -181,12 +187,13 @@ class CrtTransfers:
 
     def _send(self, method_name: str, operation: str, bucket: str, key: str, verb: str,
               headers: list[tuple[str, str]], body: t.Optional[t.BinaryIO], response_headers: dict[str, str],
-              size: int, on_body: t.Optional[t.Callable[..., None]] = None) -> None:
+              size: int, on_body: t.Optional[t.Callable[..., None]] = None,
+              params: t.Optional[t.Mapping[str, t.Any]] = None) -> None:
         from awscrt import http as crt_http  # pylint: disable=import-outside-toplevel
         from awscrt import s3 as crt_s3  # pylint: disable=import-outside-toplevel
 
         url = urlsplit(self.client.generate_presigned_url(
-            method_name, Params={"Bucket": bucket, "Key": key}, ExpiresIn=PRESIGN_EXPIRES_S))
+            method_name, Params={"Bucket": bucket, "Key": key, **(params or {})}, ExpiresIn=PRESIGN_EXPIRES_S))
         request = crt_http.HttpRequest(verb, f"{url.path}?{url.query}",
                                        crt_http.HttpHeaders([("Host", url.netloc)] + headers), body)
         done = threading.Event()

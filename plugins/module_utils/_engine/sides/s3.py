@@ -21,6 +21,7 @@ try:
 except ImportError:  # pragma: no cover - checked by the module
     BotoCoreError = ClientError = Exception  # type: ignore[misc,assignment]
 
+from ..config.attributes import AttributeSet, ObjectAttributes
 from ..config.ignore import IgnoreRules
 from ..config.maps import S3Location
 from ..paths import key_for, unsafe_reason
@@ -37,14 +38,18 @@ class S3Side:
     :param location: bucket and prefix.
     :param endpoint: the endpoint URL (``''``: AWS); part of the state's identity.
     :param workers: requests at a time for a targeted listing.
+    :param attributes: resolves the attributes of each upload (``config/attributes.py``);
+        ``None``: the Content-Type table only.
     """
 
     is_local = False
     #: S3 has no directories to create or remove (``dir/`` markers are read, never written).
     has_dirs = False
 
-    def __init__(self, store: S3Store, location: S3Location, endpoint: str = "", workers: int = 8) -> None:
+    def __init__(self, store: S3Store, location: S3Location, endpoint: str = "", workers: int = 8,
+                 attributes: t.Optional[ObjectAttributes] = None) -> None:
         self.store = store
+        self.attributes = attributes if attributes is not None else ObjectAttributes()
         self.workers = workers
         self.location = location
         self.endpoint = endpoint
@@ -113,14 +118,36 @@ class S3Side:
 
     def upload_file(self, relpath: str, path: str, size: int,
                     condition: t.Optional[t.Mapping[str, str]] = None) -> t.Optional[str]:
-        """Upload the local file ``path`` of ``size`` bytes as ``relpath``
-        (``condition``: see ``S3Store.upload``).
+        """Upload the local file ``path`` of ``size`` bytes as ``relpath``, with the
+        attributes ``self.attributes`` gives it (``condition``: see ``S3Store.upload``).
 
         :returns: the normalised ETag, or ``None`` when the server gave none
-            (multipart uploads: the caller computes it).
+            (multipart uploads: the caller computes it; with ``sse: aws:kms``
+            the ETag is not an MD5, so it is read back from a listing of the key).
         :raises StoreError: the request failed. :raises OSError: ``path`` cannot be read.
         """
-        return self.store.upload(self.location.bucket, self.key(relpath), path, size, condition)
+        attrs = self.attributes.resolve(relpath)
+        etag = self.store.upload(self.location.bucket, self.key(relpath), path, size, condition, attrs)
+        if etag is None and self.attributes.kms:
+            found = self.store.list_one(self.location.bucket, self.key(relpath))
+            etag = found.etag if found is not None else None
+        return etag
+
+    def fix_attributes(self, relpath: str, size: int, attrs: AttributeSet) -> str:
+        """Give the object of ``relpath`` the attributes ``attrs`` without sending its bytes:
+        a CopyObject onto itself (``REPLACE`` directives, storage class, SSE), or above
+        5 GiB a multipart copy (``s3copy.server_side_copy``).
+
+        :returns: the normalised ETag of the object afterwards (a copy may change it).
+        :raises StoreError: a request failed.
+        """
+        key = self.key(relpath)
+        etag = server_side_copy(self.store.client, self.location.bucket, key, self.location.bucket, key, size,
+                                attrs=attrs)
+        if not etag:  # rclone answers a CopyObject without an ETag: the listing's is the one to record
+            found = self.store.list_one(self.location.bucket, key)
+            etag = found.etag if found is not None else ""
+        return etag
 
     def copy_from(self, src: "S3Side", relpath: str, entry: Entry) -> str:
         """Copy ``relpath`` of ``src`` here: server-side when both sides use the same

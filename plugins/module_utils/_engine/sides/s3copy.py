@@ -43,20 +43,25 @@ def carried_headers(resp: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
 
 
 def server_side_copy(client: t.Any, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str, size: int,
-                     limit: int = SERVER_COPY_LIMIT) -> str:
+                     limit: int = SERVER_COPY_LIMIT, attrs: t.Optional[t.Any] = None) -> str:
     """Copy ``src_key`` to ``dst_key`` inside one store; no body crosses the client.
 
     :param size: the source size in bytes (from the listing).
     :param limit: above this many bytes, UploadPartCopy in parts of ``part_size_for(size)``.
+    :param attrs: an ``AttributeSet`` (``config/attributes.py``) the copy gets instead
+        of the source's attributes (CopyObject with ``MetadataDirective``/``TaggingDirective``
+        ``REPLACE``; CreateMultipartUpload with them above ``limit``); ``None``: the
+        source's headers and metadata are kept (``MetadataDirective=COPY``).
     :returns: the normalised ETag of the copy.
     :raises StoreError: a request failed.
     """
     source = {"Bucket": src_bucket, "Key": src_key}
     try:
         if size <= limit:
-            resp = client.copy_object(CopySource=source, Bucket=dst_bucket, Key=dst_key, MetadataDirective="COPY")
+            extra = attrs.copy_args() if attrs is not None else {"MetadataDirective": "COPY"}
+            resp = client.copy_object(CopySource=source, Bucket=dst_bucket, Key=dst_key, **extra)
             return normalize_etag(resp.get("CopyObjectResult", {}).get("ETag"))
-        headers = carried_headers(client.head_object(**source))
+        headers = attrs.put_args() if attrs is not None else carried_headers(client.head_object(**source))
         part = part_size_for(size)
 
         def copier(start: int) -> t.Callable[[str, int], dict[str, t.Any]]:
@@ -64,7 +69,12 @@ def server_side_copy(client: t.Any, src_bucket: str, src_key: str, dst_bucket: s
                 end = min(start + part, size) - 1
                 resp = client.upload_part_copy(Bucket=dst_bucket, Key=dst_key, UploadId=upload_id, PartNumber=number,
                                                CopySource=source, CopySourceRange=f"bytes={start}-{end}")
-                return {"ETag": resp["CopyPartResult"]["ETag"]}
+                etag = resp.get("CopyPartResult", {}).get("ETag")
+                if not etag:  # rclone serve s3 answers UploadPartCopy without copying anything
+                    raise StoreError(f"copying to s3://{dst_bucket}/{dst_key} failed: the server answered "
+                                     f"UploadPartCopy without an ETag (no multipart copy support?)",
+                                     code="BadResponse")
+                return {"ETag": etag}
             return make
 
         return multipart(client, dst_bucket, dst_key, headers, (copier(s) for s in range(0, size, part)))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
-import mimetypes
 import typing as t
 
 try:
@@ -30,6 +29,8 @@ except ImportError:  # pragma: no cover - checked by the module (AnsibleAWSModul
 from .crt import CrtRequestError, CrtTransfers
 from ..errors import StoreError
 from .etag import MULTIPART_THRESHOLD, normalize_etag, part_size_for
+from ..config.attributes import AttributeSet
+from ..config.content_types import content_type_of
 from ..config.ignore import IgnoreRules
 from ..config.maps import S3Location
 from .s3parse import use_fast_parsing
@@ -264,14 +265,18 @@ class S3Store:
 
     # -- writing -----------------------------------------------------------
     def upload(self, bucket: str, key: str, path: str, size: int,
-               condition: t.Optional[t.Mapping[str, str]] = None) -> t.Optional[str]:
+               condition: t.Optional[t.Mapping[str, str]] = None,
+               attrs: t.Optional[AttributeSet] = None) -> t.Optional[str]:
         """Upload the local file ``path`` of ``size`` bytes to ``key``.
 
         Below ``MULTIPART_THRESHOLD`` one PutObject (botocore retries it; the
         body is a seekable file; with a ``crt``, awscrt sends the bytes read
         once, with their ``Content-MD5``); above, s3transfer's multipart
         upload in parts of ``part_size_for(size)`` bytes, with bounded memory.
-        Content-Type is guessed from the name (``mimetypes``).
+        Every path carries ``attrs`` (``config/attributes.py``; ``None``: the
+        Content-Type table's type and encoding of ``key``, never the host's
+        ``mimetypes``): headers on PutObject, on the awscrt request and on
+        CreateMultipartUpload.
 
         ``condition`` (``{"IfMatch": '"<etag>"'}`` or ``{"IfNoneMatch": "*"}``,
         two-way sync under a lease) makes the upload conditional: a single
@@ -284,33 +289,35 @@ class S3Store:
         :raises StoreError: the request failed.
         :raises OSError: the local file cannot be read.
         """
-        content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+        if attrs is None:
+            attrs = AttributeSet(*content_type_of(key))
+        args = attrs.put_args()
         try:
             if size < MULTIPART_THRESHOLD and self.crt is not None and not condition:
                 with open(path, "rb") as f:
                     data = f.read(MULTIPART_THRESHOLD)
                 if len(data) != size:
                     raise OSError(f"{path} changed size while being read ({size} -> {len(data)} bytes)")
-                return normalize_etag(self.crt.put(bucket, key, data, content_type)) or None
+                return normalize_etag(self.crt.put(bucket, key, data, args, attrs.headers())) or None
             if size < MULTIPART_THRESHOLD:
                 with open(path, "rb") as f:
                     resp = self.client.put_object(Bucket=bucket, Key=key, Body=f, ContentLength=size,
-                                                  ContentType=content_type, **(condition or {}))
+                                                  **args, **(condition or {}))
                 return normalize_etag(resp.get("ETag")) or None
             part = part_size_for(size)
             if condition:
-                return self._conditional_multipart(bucket, key, path, size, part, content_type, condition)
+                return self._conditional_multipart(bucket, key, path, size, part, args, condition)
             config = self.transfer_config or TransferConfig(multipart_threshold=MULTIPART_THRESHOLD,
                                                             multipart_chunksize=part, max_concurrency=4)
-            self.client.upload_file(path, bucket, key, ExtraArgs={"ContentType": content_type}, Config=config)
+            self.client.upload_file(path, bucket, key, ExtraArgs=args, Config=config)
             return None
         except (BotoCoreError, ClientError, CrtRequestError) as e:
             raise store_error(e, "uploading to", bucket, key) from None
         except S3UploadFailedError as e:  # s3transfer's wrapper of a failed multipart upload
             raise StoreError(f"uploading to s3://{bucket}/{key} failed: {e}", code="UploadFailed") from None
 
-    def _conditional_multipart(self, bucket: str, key: str, path: str, size: int, part: int, content_type: str,
-                               condition: t.Mapping[str, str]) -> str:
+    def _conditional_multipart(self, bucket: str, key: str, path: str, size: int, part: int,
+                               args: t.Mapping[str, t.Any], condition: t.Mapping[str, str]) -> str:
         with open(path, "rb") as f:
             def uploader(start: int) -> t.Callable[[str, int], dict[str, t.Any]]:
                 def make(upload_id: str, number: int) -> dict[str, t.Any]:
@@ -321,7 +328,7 @@ class S3Store:
                     return {"ETag": resp["ETag"]}
                 return make
 
-            return multipart(self.client, bucket, key, {"ContentType": content_type},
+            return multipart(self.client, bucket, key, dict(args),
                              (uploader(s) for s in range(0, size, part)), condition)
 
     def delete_keys(self, bucket: str, keys: t.Sequence[str]) -> DeleteOutcome:

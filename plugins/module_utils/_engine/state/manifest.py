@@ -18,7 +18,9 @@ Version 2::
 ``fields`` names the columns of every record (``records.py``), so that a
 record is read by name; ``listed`` is the object count of the pair's S3
 side (the destination's, for two S3 sides) after the last full run: the
-budget base of a targeted run. A lost, stale,
+budget base of a targeted run. ``attrs`` (optional, absent from older files:
+``{}``) maps a relpath to the fingerprint of the attribute set its object was
+given (``config/attributes.py``; only non-empty ones). A lost, stale,
 corrupt, older (version 1) or foreign manifest only costs a content check
 (hashing), never a wrong result (promise 10 of ``docs/safety.md``). It holds
 no credential.
@@ -47,10 +49,12 @@ RECORD_TYPES: dict[str, t.Any] = {LOCAL_S3: Record, S3_S3: ReplicaRecord, LOCAL_
 
 
 class State(t.NamedTuple):
-    """A loaded manifest: ``records`` (relpath -> record) and ``listed`` (a count, or ``None``)."""
+    """A loaded manifest: ``records`` (relpath -> record), ``listed`` (a count, or
+    ``None``) and ``attrs`` (relpath -> attribute fingerprint; ``{}`` when none)."""
 
     records: dict[str, t.Any]
     listed: t.Optional[int]
+    attrs: t.Mapping[str, str] = {}
 
 
 EMPTY = State({}, None)
@@ -93,7 +97,10 @@ def load(path: str, kind: str) -> State:
                        for rel, r in data["records"].items()}
         listed = data.get("listed")
         ok = isinstance(listed, int) and not isinstance(listed, bool) and listed >= 0
-        return State(records, listed if ok else None)
+        attrs = data.get("attrs") or {}
+        attrs = {p: f for p, f in attrs.items() if p in records and isinstance(f, str) and f} \
+            if isinstance(attrs, dict) else {}
+        return State(records, listed if ok else None, attrs)
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
         return EMPTY
 
@@ -103,16 +110,19 @@ _DEFAULTS: dict[str, tuple[t.Any, ...]] = {LOCAL_S3: (0, 0, 0, 0, ""), S3_S3: ("
 
 
 def save(path: str, kind: str, records: t.Mapping[str, t.Sequence[t.Any]], about: t.Mapping[str, str],
-         listed: t.Optional[int] = None) -> None:
+         listed: t.Optional[int] = None, attrs: t.Optional[t.Mapping[str, str]] = None) -> None:
     """Write a manifest atomically (temporary file + rename, mode 0600).
 
     :param about: a few descriptive strings (map name, locations, root) for humans.
     :param listed: the destination's object count after the run, when known.
+    :param attrs: relpath -> attribute fingerprint (written only when not empty).
     :raises OSError: the state directory cannot be created or written.
     """
     data = {"version": VERSION, "kind": kind, "fields": list(RECORD_TYPES[kind]._fields),
             "listed": listed, "about": dict(about),
             "records": {rel: list(rec) for rel, rec in sorted(records.items())}}
+    if attrs:
+        data["attrs"] = dict(sorted(attrs.items()))
     write_json(path, data, prefix=".manifest-")
 
 
