@@ -56,6 +56,7 @@ class WatchHost:
         self.log_path = os.path.join(self.base, 'watch.log')
         self.proc = None
         self._log = None
+        self._before = {}
         shutil.copytree(ENGINE, os.path.join(self.install_dir, 'lib', 's32s_engine'),
                         ignore=shutil.ignore_patterns('__pycache__', '*.md'))
         os.makedirs(os.path.dirname(self.bin))
@@ -79,11 +80,14 @@ class WatchHost:
             json.dump(self.config, f)
 
     # -- the process ---------------------------------------------------------
-    def start(self, wait_scanned=True):
-        """Start ``bin/s32s-watch run``; wait until every map finished its first rescan."""
+    def start(self, wait_scanned=True, wrapper=()):
+        """Start ``bin/s32s-watch run`` (behind ``wrapper``, e.g. setpriv); wait until every map
+        finished its first rescan after this start."""
+        before = {m['name']: m['last_scan'] for m in self.status()['maps']}
         self._log = open(self.log_path, 'ab')  # pylint: disable=consider-using-with
         self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
-            [self.bin, 'run'], stdout=subprocess.DEVNULL, stderr=self._log, start_new_session=True)
+            list(wrapper) + [self.bin, 'run'], stdout=subprocess.DEVNULL, stderr=self._log, start_new_session=True)
+        self._before = before
         if wait_scanned:
             wait_for(lambda: self.running_and_scanned(), what='the first rescan')  # pylint: disable=unnecessary-lambda
         return self
@@ -91,7 +95,8 @@ class WatchHost:
     def running_and_scanned(self):
         if self.proc.poll() is not None:
             raise AssertionError('s32s-watch run ended with rc %s:\n%s' % (self.proc.returncode, self.log_text()))
-        return all(m['last_scan'] for m in self.status()['maps'])
+        return all(m['last_scan'] and m['last_scan'] != self._before.get(m['name'])
+                   for m in self.status()['maps'])
 
     def stop(self, timeout=30):
         """SIGTERM, wait; returns the exit code."""

@@ -10,6 +10,7 @@ import pytest
 
 from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import ConfigError
 from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.config import load_config, parse_config
+from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.rules import Timing
 
 
 def raw(**changes):
@@ -39,7 +40,7 @@ def test_every_documented_key_is_taken():
                                           "validate_certs": False, "aws_ca_bundle": None},
                               maps=[{"name": "a", "s3": "bkt/a", "master": "/a", "mode": "push", "description": "x"}]))
     assert config.delete is True and str(config.max_delete) == "10"
-    assert config.timing == type(config.timing)(0.5, 30.0, 1.0, 60.0, 3)
+    assert config.timing == Timing(0.5, 30.0, 1.0, 60.0, 3)
     assert config.connection["validate_certs"] is False and "profile" not in config.connection
 
 
