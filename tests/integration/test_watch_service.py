@@ -93,6 +93,13 @@ def objects(host, name):
     raise AssertionError('the objects of %s kept changing' % name)
 
 
+def count_keys(host, name):
+    """How many objects the map's prefix holds (one listing, not counted)."""
+    prefix = next(m['s3'] for m in host.config['maps'] if m['name'] == name).split('/', 1)[1] + '/'
+    pages = host.s3.direct_client().get_paginator('list_objects_v2').paginate(Bucket=host.s3.bucket, Prefix=prefix)
+    return sum(len(page.get('Contents', ())) for page in pages)
+
+
 def settled(host, name):
     """The map's queue is empty (no path waits) and it says so."""
     return host.map_status(name)['queue_depth'] == 0
@@ -110,8 +117,12 @@ def test_create_modify_delete(deleting):
     wait_for(lambda: objects(deleting, 'basic') == {'d/a.txt': b'version 2'}, what='the modified file')
     os.unlink(os.path.join(root, 'd', 'a.txt'))
     wait_for(lambda: objects(deleting, 'basic') == {}, what='the deletion')
-    status = deleting.map_status('basic')
-    assert (status['sent'], status['deleted'], status['failed'], status['dead_letters']) == (2, 1, 0, [])
+
+    def counts():
+        status = deleting.map_status('basic')
+        return status['sent'], status['deleted'], status['failed'], status['dead_letters']
+
+    wait_for(lambda: counts() == (2, 1, 0, []), what='the counters')
 
 
 def test_rename_uploads_the_new_name_and_removes_the_old_with_delete(deleting):
@@ -172,7 +183,7 @@ def test_30_files_created_in_100_ms_all_arrive_once(deleting):
         for i in range(30):
             write(root, 'f%02d.txt' % i, 'file %d' % i)
         assert time.monotonic() - start < 0.1
-        wait_for(lambda: len(objects(deleting, 'thirty')) == 30, what='30 objects')
+        wait_for(lambda: count_keys(deleting, 'thirty') == 30, what='30 objects')
         wait_for(lambda: settled(deleting, 'thirty'))
     assert objects(deleting, 'thirty') == {'f%02d.txt' % i: b'file %d' % i for i in range(30)}
     assert log.count('PutObject') == 30
@@ -184,7 +195,7 @@ def test_a_new_directory_of_50_files_moved_in_at_once(deleting, tmp_path):
     script = 'mkdir "$1/new" && for i in $(seq 1 50); do echo "file $i" > "$1/new/f$i.txt"; done && mv "$1/new" "$2/"'
     with deleting.s3.requests() as log:
         subprocess.run(['sh', '-c', script, 'sh', str(outside), master(deleting, 'newdir')], check=True)
-        wait_for(lambda: len(objects(deleting, 'newdir')) == 50, what='50 objects')
+        wait_for(lambda: count_keys(deleting, 'newdir') == 50, what='50 objects')
         wait_for(lambda: settled(deleting, 'newdir'))
     assert objects(deleting, 'newdir') == {'new/f%d.txt' % i: b'file %d\n' % i for i in range(1, 51)}
     assert log.count('PutObject') == 50
@@ -222,6 +233,19 @@ def test_a_missing_or_empty_master_deletes_nothing_and_says_why(deleting):
     assert objects(deleting, 'missing') == PRESENT['missing']
     assert objects(deleting, 'empty') == PRESENT['empty']
     assert 'map_problem' in {r['event'] for r in deleting.log_records() if r.get('map') == 'missing'}
+
+
+def test_a_master_that_comes_back_is_watched_and_synced(deleting, tmp_path):
+    staged = tmp_path / 'mounted'  # appears at once, as a mount would
+    for relpath, data in PRESENT['missing'].items():
+        write(staged, relpath, data)
+    write(staged, 'c.txt', 'new while away')
+    os.rename(str(staged), master(deleting, 'missing'))
+    wait_for(lambda: objects(deleting, 'missing') == dict(PRESENT['missing'], **{'c.txt': b'new while away'}),
+             what='the rescan after the directory came back')
+    write(master(deleting, 'missing'), 'd.txt', 'watched again')  # an event: the watch is armed again
+    wait_for(lambda: 'd.txt' in objects(deleting, 'missing'), what='an event of the re-armed watch')
+    wait_for(lambda: deleting.map_status('missing')['last_error'] is None, what='the error cleared')
 
 
 def test_changes_made_while_stopped_are_caught_at_start(keeping):

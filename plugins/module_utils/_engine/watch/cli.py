@@ -141,7 +141,12 @@ def main(argv: t.Optional[t.Sequence[str]] = None, config_path: t.Optional[str] 
     if args.command == "rescan":
         return _rescan(config, args.timeout)
     from .service import Service  # pylint: disable=import-outside-toplevel
-    return Service(config, JsonLog()).run()
+    log = JsonLog()
+    try:
+        return Service(config, log).run()
+    except Exception as e:  # pylint: disable=broad-except  # one record, not a traceback, for the journal
+        log("error", "fatal", msg=f"{type(e).__name__}: {e}")
+        return RC_FAILED
 
 
 __all__ = ["main", "RC_OK", "RC_FAILED", "RC_CONFIG", "RC_STATE", "RC_TIMEOUT", "RC_RUNNING"]

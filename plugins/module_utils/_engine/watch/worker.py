@@ -51,15 +51,8 @@ class MapWorker(threading.Thread):
                  rescan_interval_s: float, log: t.Callable[..., None], stop: threading.Event,
                  ensure_watch: t.Optional[t.Callable[["MapWorker"], None]] = None) -> None:
         super().__init__(name=f"s32s-watch-{m.name}", daemon=True)
-        self.map = m
-        self.queue = queue
-        self.store = store
-        self.options = options
-        self.endpoint = endpoint
-        self.interval = rescan_interval_s
-        self.log = log
-        self.stop = stop
-        self.ensure_watch = ensure_watch
+        self.map, self.queue, self.store, self.options, self.endpoint = m, queue, store, options, endpoint
+        self.interval, self.log, self.stop, self.ensure_watch = rescan_interval_s, log, stop, ensure_watch
         self.timing = queue.timing
         self.wake = threading.Event()
         self._inbox: dict[str, float] = {}
