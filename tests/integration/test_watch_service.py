@@ -293,3 +293,41 @@ def test_rescan_without_a_running_service_is_one_pass(server, tmp_path):
     shutil.rmtree(str(root))
     result = host.cli('rescan')
     assert result.returncode == 1 and 'does not exist' in json.loads(result.stdout)['maps'][0]['last_error']
+
+
+def test_two_way_maps_keep_a_shared_folder_in_step_on_two_hosts(server, tmp_path):
+    """Issue 13 point 6 (the filecloudsync monitor case): two services, two folders, one prefix;
+    a change on one host reaches the other by its rescan timer (1 s here)."""
+    prefix = '%s/shared' % server.bucket
+    hosts = []
+    for name in ('web1', 'web2'):
+        root = tmp_path / name / 'folder'
+        root.mkdir(parents=True)
+        hosts.append(WatchHost(tmp_path / name, server, [{'name': 'shared', 's3': prefix, 'master': str(root),
+                                                          'mode': 'two-way'}], delete=True, rescan_interval_s=1))
+    web1, web2 = hosts
+    roots = [master(h, 'shared') for h in hosts]
+    try:
+        for host in hosts:
+            host.start()
+        write(roots[0], 'keep.txt', 'a folder emptied is never propagated: keep one file')
+        write(roots[0], 'docs/a.txt', 'from web1')
+        wait_for(lambda: _read(roots[1], 'docs/a.txt') == b'from web1', what='web1 -> web2')
+        write(roots[1], 'docs/a.txt', 'edited on web2')
+        wait_for(lambda: _read(roots[0], 'docs/a.txt') == b'edited on web2', what='web2 -> web1')
+        os.unlink(os.path.join(roots[1], 'docs', 'a.txt'))
+        wait_for(lambda: _read(roots[0], 'docs/a.txt') is None, what='the deletion reaching web1')
+        assert bucket_objects(server, 'shared/docs/') == {}
+        assert any(r['event'] == 'deleted_locally' for r in web1.log_records())
+        assert web1.map_status('shared')['last_error'] is None and web2.map_status('shared')['sent'] >= 1
+    finally:
+        for host in hosts:
+            assert host.stop() == 0, host.log_text()[-2000:]
+
+
+def _read(root, relpath):
+    try:
+        with open(os.path.join(root, *relpath.split('/')), 'rb') as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
