@@ -28,7 +28,7 @@ DROP = '-dac_override,-dac_read_search'
 WITHOUT_DAC = (SETPRIV, '--inh-caps=' + DROP, '--bounding-set=' + DROP) if SETPRIV else ()
 
 DELETING_MAPS = ('basic', 'rename', 'editor', 'burst', 'thirty', 'newdir', 'poison', 'missing', 'empty')
-KEEPING_MAPS = ('keep', 'stopped', 'cli')
+KEEPING_MAPS = ('keep', 'stopped', 'cli', 'denied')
 PRESENT = {'missing': {'a.txt': b'a', 'b.txt': b'b'}, 'empty': {'a.txt': b'a', 'b.txt': b'b', 'c.txt': b'c'}}
 
 
@@ -246,6 +246,24 @@ def test_a_master_that_comes_back_is_watched_and_synced(deleting, tmp_path):
     write(master(deleting, 'missing'), 'd.txt', 'watched again')  # an event: the watch is armed again
     wait_for(lambda: 'd.txt' in objects(deleting, 'missing'), what='an event of the re-armed watch')
     wait_for(lambda: deleting.map_status('missing')['last_error'] is None, what='the error cleared')
+
+
+def test_refused_credentials_are_reported_and_retried_without_spinning(keeping):
+    root = master(keeping, 'denied')
+    keeping.s3.fail(op='ListObjectsV2', status=403, times=100000)  # as a revoked key would be answered
+    try:
+        with keeping.s3.requests() as log:
+            write(root, 'a.txt', 'a')
+            error = wait_for(lambda: keeping.map_status('denied')['last_error'], what='the error in status')
+            time.sleep(3)
+        assert 'AccessDenied' in error and 'a.txt' in error
+        # backing off (0.1 s doubling to 1 s here): a handful of attempts in 3 s, not a spin
+        assert 2 <= log.count('ListObjectsV2') <= 12, log.ops()
+        assert keeping.map_status('denied')['dead_letters'] == []  # a problem of the map, not of the path
+    finally:
+        keeping.s3.clear_faults()
+    wait_for(lambda: objects(keeping, 'denied') == {'a.txt': b'a'}, what='the upload once the key works')
+    wait_for(lambda: keeping.map_status('denied')['last_error'] is None, what='the error cleared')
 
 
 def test_changes_made_while_stopped_are_caught_at_start(keeping):
