@@ -61,7 +61,7 @@ def run_two_way(m: SyncMap, store: S3Store, options: SyncOptions, endpoint: str,
         return Outcome(error=e.msg, problem=REFUSED)
     result = to_result(run, check_mode=False, diff=False)
     out = Outcome(error=(result["msg"] or f"map '{m.name}': {result['status']}") if result["status"] != "ok" else None)
-    out.failed = {relpath: why for relpath, why in run.local.errors}
+    out.failed = dict(run.local.errors)
     if run.applied is not None:
         out.failed.update((where.partition(":")[2] or where, why) for where, why in run.applied.failed)
         done = run.applied.done
