@@ -129,8 +129,15 @@ def test_rename_uploads_the_new_name_and_removes_the_old_with_delete(deleting):
     root = master(deleting, 'rename')
     write(root, 'old.txt', 'content')
     wait_for(lambda: objects(deleting, 'rename') == {'old.txt': b'content'})
-    os.rename(os.path.join(root, 'old.txt'), os.path.join(root, 'new.txt'))
-    wait_for(lambda: objects(deleting, 'rename') == {'new.txt': b'content'}, what='the rename')
+    wait_for(lambda: settled(deleting, 'rename'))
+    with deleting.s3.requests() as log:
+        os.rename(os.path.join(root, 'old.txt'), os.path.join(root, 'new.txt'))
+        wait_for(lambda: objects(deleting, 'rename') == {'new.txt': b'content'}, what='the rename')
+        wait_for(lambda: settled(deleting, 'rename'))
+    # the bytes were in the store already: copied there, not uploaded again
+    assert log.count('CopyObject', key=key(deleting, 'rename', 'new.txt')) == 1
+    assert log.count('PutObject') == 0
+    assert any(r['event'] == 'copied' and r['source'] == 'old.txt' for r in deleting.log_records())
 
 
 def test_without_delete_deletions_and_renames_keep_the_objects(keeping):
@@ -145,6 +152,7 @@ def test_without_delete_deletions_and_renames_keep_the_objects(keeping):
         wait_for(lambda: settled(keeping, 'keep'))
     assert objects(keeping, 'keep') == {'a.txt': b'a', 'b.txt': b'b', 'c.txt': b'b'}
     assert log.count('DeleteObjects') == log.count('DeleteObject') == 0
+    assert log.count('PutObject') == 0 and log.count('CopyObject') == 1  # the rename, inside the store
 
 
 def test_an_editor_save_is_one_upload_of_the_final_bytes_and_no_temp_key(deleting):

@@ -32,6 +32,7 @@ from ..sides.s3store import S3Store
 from . import rules
 from .passes import MAP_PROBLEM, REFUSED, Outcome, run_pass
 from .queue import Queue
+from .renames import copy_renamed
 from .two_way_pass import run_two_way
 
 #: Most paths in one targeted pass (a stop request waits for one pass at most).
@@ -163,6 +164,11 @@ class MapWorker(threading.Thread):
                                        self.options.delete)].append(entry.relpath)
         if by_action[rules.DROP]:
             self.queue.update(self.map.name, lambda e: rules.after_success(e, taken_at), by_action[rules.DROP])
+        gone = by_action[rules.DELETE] + by_action[rules.DROP]
+        if by_action[rules.SEND] and gone and self.options.state_dir:
+            for old, new in copy_renamed(self.map, self.store, self.options.state_dir, self.endpoint,
+                                         by_action[rules.SEND], gone):
+                self.log("info", "copied", map=self.map.name, path=new, source=old)
         for kind in (rules.SEND, rules.DELETE):
             batch = by_action[kind]
             if batch and not self.stop.is_set():
