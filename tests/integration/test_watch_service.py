@@ -19,6 +19,11 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.maps import validate_map
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.options import SyncOptions
+from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.connection import make_store
+from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.passes import run_pass
+from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.renames import copy_renamed
 from s3servers import SERVER_NAMES, S3Endpoint
 from syncrun import bucket_objects, put, write
 from watchkit import WatchHost, wait_for
@@ -357,3 +362,23 @@ def _read(root, relpath):
             return f.read()
     except FileNotFoundError:
         return None
+
+
+def test_a_rename_copy_never_replaces_a_key_nor_copies_other_bytes(server, tmp_path):
+    """watch/renames.py on its own: the copy is made only to a free key and from the object the manifest
+    recorded; anything else is left to the pass (an upload)."""
+    root, state = tmp_path / 'master', str(tmp_path / 'state')
+    write(root, 'a.txt', 'recorded bytes')
+    m = validate_map({'name': 'r', 's3': '%s/renames' % server.bucket, 'master': str(root)}, 'master', 0, 't')[0]
+    host = WatchHost(tmp_path / 'host', server, [])
+    store = make_store(host.config['connection'])
+    options = SyncOptions(delete=False, state_dir=state, lock_dir=state)
+    assert run_pass(m, store, options, server.endpoint_url).sent == 1  # the manifest records a.txt
+    os.rename(str(root / 'a.txt'), str(root / 'b.txt'))
+    put(server, 'renames/b.txt', 'someone else')  # the new key exists: never replaced by a copy
+    assert copy_renamed(m, store, state, server.endpoint_url, ['b.txt'], ['a.txt']) == []
+    assert bucket_objects(server, 'renames/b.txt') == {'renames/b.txt': b'someone else'}
+    server.direct_client().delete_object(Bucket=server.bucket, Key='renames/b.txt')
+    put(server, 'renames/a.txt', 'changed by someone')  # not the object the record names
+    assert copy_renamed(m, store, state, server.endpoint_url, ['b.txt'], ['a.txt']) == []
+    assert 'renames/b.txt' not in bucket_objects(server, 'renames/')
