@@ -26,6 +26,7 @@ from ..config.maps import S3Location
 from ..paths import key_for, unsafe_reason
 from .deletion import DeleteOutcome
 from .s3copy import server_side_copy, stream_copy
+from .resumable import Ledger
 from .s3store import S3Store, store_error
 from .tree import Entry, Tree
 
@@ -37,14 +38,19 @@ class S3Side:
     :param location: bucket and prefix.
     :param endpoint: the endpoint URL (``''``: AWS); part of the state's identity.
     :param workers: requests at a time for a targeted listing.
+    :param ledger: the part ledger of the state directory (``state.parts.PartLedger``):
+        multipart uploads through this side are resumable (``resumable.py``);
+        ``None``: they are not (an upload that fails is aborted).
     """
 
     is_local = False
     #: S3 has no directories to create or remove (``dir/`` markers are read, never written).
     has_dirs = False
 
-    def __init__(self, store: S3Store, location: S3Location, endpoint: str = "", workers: int = 8) -> None:
+    def __init__(self, store: S3Store, location: S3Location, endpoint: str = "", workers: int = 8,
+                 ledger: t.Optional[Ledger] = None) -> None:
         self.store = store
+        self.ledger = ledger
         self.workers = workers
         self.location = location
         self.endpoint = endpoint
@@ -120,7 +126,8 @@ class S3Side:
             (multipart uploads: the caller computes it).
         :raises StoreError: the request failed. :raises OSError: ``path`` cannot be read.
         """
-        return self.store.upload(self.location.bucket, self.key(relpath), path, size, condition)
+        resume = (self.ledger, relpath) if self.ledger is not None else None
+        return self.store.upload(self.location.bucket, self.key(relpath), path, size, condition, resume)
 
     def copy_from(self, src: "S3Side", relpath: str, entry: Entry) -> str:
         """Copy ``relpath`` of ``src`` here: server-side when both sides use the same
@@ -183,7 +190,8 @@ class S3Side:
         """Nothing to prepare before the first write (the bucket must exist)."""
 
     def remove_temp_files(self, tree: Tree) -> None:
-        """S3 writes leave no temporary objects (multipart uploads are aborted on failure)."""
+        """S3 writes leave no temporary objects (an open multipart upload is resumed, or aborted by
+        ``orphans.sweep_orphans``)."""
 
     def remove_dirs(self, relpaths: t.Sequence[str]) -> list[str]:  # pylint: disable=unused-argument
         """S3 has no directories to remove: ``[]``."""

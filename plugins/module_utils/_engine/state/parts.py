@@ -1,0 +1,149 @@
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The part ledger: the multipart uploads this host has open, in its state directory.
+
+**PRIVATE**: this module is internal to the s32s.sync collection.
+
+One JSON file per destination (endpoint, bucket, key) under
+``<state_dir>/parts/``, written atomically and durably (fsync) as soon as an
+upload's UploadId exists, and removed when the upload is completed or
+aborted, so a crash at any point leaves either no file or a file naming an
+upload the server may still hold. Version 1::
+
+    {"version": 1, "endpoint": "...", "bucket": "b", "key": "site/big.bin",
+     "upload_id": "...", "part_size": 8388608, "path": "/abs/master/big.bin",
+     "started": 1764750000.0,
+     "identity": {"relpath": "big.bin", "size": 67108864, "mtime_ns": ..., "ctime_ns": ...,
+                  "ino": ..., "dev": ...}}
+
+Beside them, ``seen-<32 hex>.json`` per (endpoint, bucket, prefix) keeps when
+this host first saw each upload it did not start there (upload id -> epoch
+seconds), for the orphan sweep's age rule (``sides/orphans.py``). A corrupt
+or foreign file reads as absent: the cost is an upload started anew, and the
+sweep then aborts the old one after its age limit. It holds no credential.
+
+Usage (push wires it from ``SyncOptions.lock_dir``; the watcher from its
+state directory)::
+
+    ledger = PartLedger(state_dir, endpoint)
+    side = S3Side(store, location, endpoint, ledger=ledger)
+    ...  # uploads through side.upload_file resume
+    sweep_orphans(store.client, location, ledger, max_age_s)  # sides/orphans.py
+    ledger.events  # what was resumed and aborted
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import typing as t
+
+from ..sides.resumable import FileIdentity, UploadRecord
+from .atomic import write_json
+
+VERSION = 1
+SUBDIR = "parts"
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+class PartLedger:
+    """The open uploads of one endpoint, recorded under ``<state_dir>/parts/``.
+
+    Thread-safe within a process; processes that share a state directory are
+    kept apart by the host lock of the prefix (``state/lock.py``).
+
+    :ivar events: ``resumed``/``aborted`` events of this run (dicts, see
+        ``resumable.py`` and ``orphans.py``), for the report.
+    """
+
+    def __init__(self, state_dir: str, endpoint: str = "") -> None:
+        self.directory = os.path.join(os.path.expanduser(state_dir), SUBDIR)
+        self.endpoint = endpoint
+        self.events: list[dict[str, t.Any]] = []
+        self._lock = threading.Lock()
+
+    def _path(self, bucket: str, key: str) -> str:
+        return os.path.join(self.directory, f"up-{_digest('up', self.endpoint, bucket, key)}.json")
+
+    def _seen_path(self, bucket: str, list_prefix: str) -> str:
+        return os.path.join(self.directory, f"seen-{_digest('seen', self.endpoint, bucket, list_prefix)}.json")
+
+    def _read(self, path: str) -> t.Optional[UploadRecord]:
+        try:
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+            if data.get("version") != VERSION or data.get("endpoint") != self.endpoint:
+                return None
+            ident = data["identity"]
+            identity = FileIdentity(str(ident["relpath"]), *(int(ident[k]) for k in FileIdentity._fields[1:]))
+            return UploadRecord(str(data["bucket"]), str(data["key"]), str(data["upload_id"]),
+                                int(data["part_size"]), identity, str(data["path"]), float(data["started"]))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def get(self, bucket: str, key: str) -> t.Optional[UploadRecord]:
+        """The open upload recorded for ``key`` of ``bucket``, or ``None``."""
+        record = self._read(self._path(bucket, key))
+        return record if record is not None and (record.bucket, record.key) == (bucket, key) else None
+
+    def put(self, record: UploadRecord) -> None:
+        """Record ``record`` (atomic, fsync'ed). :raises OSError: the state directory cannot be written."""
+        data = {"version": VERSION, "endpoint": self.endpoint, "bucket": record.bucket, "key": record.key,
+                "upload_id": record.upload_id, "part_size": record.part_size, "path": record.path,
+                "started": record.started, "identity": record.identity._asdict()}
+        write_json(self._path(record.bucket, record.key), data, prefix=".parts-", durable=True)
+
+    def drop(self, bucket: str, key: str) -> None:
+        """Forget the upload of ``key`` (no error when there is none)."""
+        try:
+            os.unlink(self._path(bucket, key))
+        except FileNotFoundError:
+            pass
+
+    def records_under(self, bucket: str, list_prefix: str) -> list[UploadRecord]:
+        """Every recorded upload of this endpoint in ``bucket`` whose key starts with ``list_prefix``."""
+        try:
+            names = sorted(n for n in os.listdir(self.directory) if n.startswith("up-") and n.endswith(".json"))
+        except FileNotFoundError:
+            return []
+        out = []
+        for name in names:
+            record = self._read(os.path.join(self.directory, name))
+            if record is not None and record.bucket == bucket and record.key.startswith(list_prefix):
+                out.append(record)
+        return out
+
+    def sightings(self, bucket: str, list_prefix: str) -> dict[str, float]:
+        """When this host first saw each foreign upload under the prefix (upload id -> epoch seconds)."""
+        try:
+            with open(self._seen_path(bucket, list_prefix), encoding="utf-8") as f:
+                data = json.load(f)
+            return {str(k): float(v) for k, v in data["seen"].items()}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return {}
+
+    def save_sightings(self, bucket: str, list_prefix: str, seen: t.Mapping[str, float]) -> None:
+        """Replace the sightings of the prefix (atomic). :raises OSError: cannot write."""
+        path = self._seen_path(bucket, list_prefix)
+        if not seen:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+            return
+        write_json(path, {"version": VERSION, "bucket": bucket, "prefix": list_prefix, "seen": dict(seen)},
+                   prefix=".parts-")
+
+    def note(self, event: dict[str, t.Any]) -> None:
+        """Keep an event for the report (thread-safe)."""
+        with self._lock:
+            self.events.append(event)
+
+
+__all__ = ["PartLedger", "VERSION", "SUBDIR"]
