@@ -75,18 +75,24 @@ def _upload(src: LocalSide, dst: S3Side, listing: Tree) -> t.Callable[[Action], 
     def upload(action: Action) -> Written:
         path = src.path(action.relpath)
         changes: list[str] = []
+        aborted = False
         for _attempt in range(UPLOAD_ATTEMPTS):
             before = src.stat_entry(action.relpath)
             try:
                 etag = dst.upload_file(action.relpath, path, before.size)
             except FileChanged as e:  # a resumable upload checks before its Complete (nothing replaced)
-                changes = e.changes
+                changes, aborted = e.changes, True
                 continue
+            aborted = False
             after = src.stat_entry(action.relpath)
             changes = _stat_changes(before, after)
             if not changes:
                 break
         else:
+            if aborted:
+                raise OSError(f"the file changed while it was uploaded ({', '.join(changes)} differ before and "
+                              f"after), on {UPLOAD_ATTEMPTS} attempts: the upload was aborted (the object was not "
+                              f"replaced) and the file is not recorded as synced; the next run uploads it again")
             return SourceChanged(f"the file changed while it was uploaded ({', '.join(changes)} differ before and "
                                  f"after), on {UPLOAD_ATTEMPTS} attempts: the object may hold neither version and is "
                                  f"not recorded as synced; the next run uploads it again")

@@ -79,8 +79,11 @@ class FileIdentity(t.NamedTuple):
         return cls(relpath, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
     def changes(self, other: "FileIdentity") -> list[str]:
-        """The names of the fields that differ from ``other``."""
-        return [name for name, a, b in zip(self._fields, self, other) if a != b]
+        """What differs from ``other`` (``path``, ``size``, ``mtime``, ``ctime``, ``inode``, ``device``)."""
+        return [name for name, a, b in zip(_CHANGE_NAMES, self, other) if a != b]
+
+
+_CHANGE_NAMES = ("path", "size", "mtime", "ctime", "inode", "device")
 
 
 class UploadRecord(t.NamedTuple):
