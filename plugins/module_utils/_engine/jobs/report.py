@@ -81,8 +81,9 @@ def map_result(run: PairRun, options: SyncOptions, check_mode: bool) -> dict[str
     """The result of one map: ``name``, ``s3``, ``root``, ``status``, counts,
     bytes per kind, ``errors``, ``skipped``/``rejected`` details (capped),
     ``changed_earlier`` (an unreported change of an earlier run, reported now),
-    ``multipart`` (push: ``resumed`` uploads ``{key, parts_reused, parts_sent}``
-    and ``aborted`` ones ``{key, reason}``, see ``jobs/push_pull.py``),
+    ``multipart`` (a push with a part ledger only: ``resumed`` uploads
+    ``{key, parts_reused, parts_sent}`` and ``aborted`` ones ``{key, reason}``,
+    see ``jobs/push_pull.py``),
     and ``files`` with ``list_files``."""
     counts = dict.fromkeys(COUNTS, 0)
     size = {"created": 0, "updated": 0, "deleted": 0}
@@ -110,11 +111,12 @@ def map_result(run: PairRun, options: SyncOptions, check_mode: bool) -> dict[str
         "msg": run.error,
         "would_delete": int(run.details.get("would_delete", 0)),
         "changed_earlier": run.changed_earlier,
-        "multipart": run.details.get("multipart") or {"resumed": [], "aborted": []},
         "errors": [{"path": p, "error": e} for p, e in errors[:cap]],
         "skipped_paths": [{"path": p, "reason": r} for p, r in run.src.skipped[:cap]],
         "rejected_paths": [{"path": p, "reason": r} for p, r in (run.src.rejected + run.dst.rejected)[:cap]],
     }
+    if "multipart" in run.details:
+        result["multipart"] = run.details["multipart"]
     if options.list_files:
         result["files"] = {
             kind: [a.relpath for a in done if _KIND_TO_COUNT[a.kind] == kind][:cap]
