@@ -49,7 +49,6 @@ from .resumable import FileIdentity, UploadRecord, abort_upload
 from .s3store import http_date
 
 
-
 class OpenUpload(t.NamedTuple):
     """An upload the server lists: ``key``, ``upload_id``, ``initiated`` (epoch seconds, server clock)."""
 
