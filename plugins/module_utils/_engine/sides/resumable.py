@@ -26,7 +26,9 @@ Before CompleteMultipartUpload the file is stat'ed again: when it changed
 while it was sent, the upload is aborted and :class:`FileChanged` is raised
 (the object is not replaced). A failure of any other kind leaves the upload
 open and in the ledger, for the next run to resume; the orphan sweep
-(``orphans.py``) aborts what is never resumed. The part size is the caller's
+(``orphans.py``) aborts what is never resumed. When the ledger cannot be
+written (an unwritable state directory), a failed upload is aborted at once,
+as without a ledger. The part size is the caller's
 (``etag.part_size_for``), so the resulting ETag is ``multipart_etag(path,
 part_size)``.
 
@@ -178,6 +180,14 @@ def abort_upload(client: t.Any, bucket: str, key: str, upload_id: str) -> bool:
                          code=_code(e) or type(e).__name__) from None
 
 
+def _abort_quietly(client: t.Any, bucket: str, key: str, upload_id: str) -> None:
+    """Abort after a failure, keeping that failure's error (the sweep retries a failed abort)."""
+    try:
+        abort_upload(client, bucket, key, upload_id)
+    except StoreError:
+        pass
+
+
 def list_parts(client: t.Any, bucket: str, key: str, upload_id: str) -> dict[int, ListedPart]:
     """Every part of an upload (ListParts, paginated): part number -> :class:`ListedPart`.
 
@@ -241,16 +251,21 @@ def _upload_once(client: t.Any, bucket: str, key: str, path: str, relpath: str, 
             record = None
         else:
             listed = list_parts(client, bucket, key, record.upload_id)
+    recorded = True
     if record is None:
         upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, **headers)["UploadId"]
         record = UploadRecord(bucket, key, upload_id, part_size, identity, os.path.abspath(path), time.time())
-        ledger.put(record)
+        try:
+            ledger.put(record)
+        except OSError:  # an unwritable state dir: this upload cannot resume, so a failure aborts it
+            recorded = False
     ranges = part_ranges(identity.size, part_size)
     try:
         results = _send_parts(client, bucket, key, record.upload_id, path, ranges, listed, workers)
-    except FileChanged:
-        abort_upload(client, bucket, key, record.upload_id)
-        ledger.drop(bucket, key)
+    except BaseException as e:
+        if isinstance(e, FileChanged) or not recorded:
+            _abort_quietly(client, bucket, key, record.upload_id)
+            ledger.drop(bucket, key)
         raise
     now = FileIdentity.of(path, relpath)
     changes = identity.changes(now)
