@@ -6,7 +6,9 @@ A 64 MiB file goes up in 8 MiB parts (the part-size policy of ``etag.part_size_f
 forked process; the test proxy lets parts 1-3 through and holds every later part, the test waits until the
 server lists three parts and kills the process with SIGKILL, then the held parts are dropped (never forwarded).
 The next push resumes (only the five missing parts are sent), aborts the stale upload when the file changed,
-or aborts the orphan when the file is gone. The sweep of foreign uploads keeps to the map's prefix and bucket.
+or aborts the orphan when the file is gone. The same through ansible-playbook (the module killed with its
+controller), where the task's result reports the resumed upload. The sweep of foreign uploads keeps to the
+map's prefix and bucket.
 """
 
 import glob
@@ -15,11 +17,14 @@ import json
 import multiprocessing
 import os
 import signal
+import subprocess
 import threading
 import time
 
 import pytest
+import yaml
 
+from ansiblerun import openers, run_playbook, task_result
 from syncrun import sync, write
 
 from ansible_collections.s32s.sync.plugins.module_utils._engine.config.maps import S3Location
@@ -50,8 +55,44 @@ def open_uploads(s3, bucket=None):
     return [(u['Key'], u['UploadId']) for u in listed.get('Uploads', ())]
 
 
-def kill_after_parts(s3, src, state_dir):
-    """Push in a forked process, SIGKILL it once the server holds KEPT parts; return the upload id."""
+def forked_push(s3, src, state_dir):
+    """Start the push in a forked process; return ``kill()``."""
+    child = multiprocessing.get_context('fork').Process(target=push, args=(s3, src, state_dir))
+    child.start()
+
+    def kill():
+        os.kill(child.pid, signal.SIGKILL)
+        child.join(10)
+        assert child.exitcode == -signal.SIGKILL
+    return kill
+
+
+def playbook_push(s3, src, state_dir, env, tmp_path):
+    """Start ``ansible-playbook`` with one s32s_push task in its own session; return ``kill()``, which
+    SIGKILLs its process group and any process that still has the file open (the module)."""
+    path = str(tmp_path / 'push.yml')
+    with open(path, 'w', encoding='utf-8') as f:
+        yaml.safe_dump(play(s3, src, state_dir), f)
+    proc = subprocess.Popen(  # pylint: disable=consider-using-with
+        ['ansible-playbook', path, '-i', 'localhost,', '-c', 'local'], env=env, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def kill():
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        for pid in openers(os.path.join(src, 'big.bin')):
+            os.kill(pid, signal.SIGKILL)
+    return kill
+
+
+def play(s3, src, state_dir):
+    args = dict(s3.module_params(), s3='%s/site' % s3.bucket, src=src, state_dir=state_dir)
+    return [{'name': 'publish', 'hosts': 'localhost', 'gather_facts': False,
+             'tasks': [{'name': 'Publish', 's32s.sync.s32s_push': args}]}]
+
+
+def kill_after_parts(s3, src, state_dir, start=forked_push, *args):
+    """Start a push, SIGKILL it once the server holds KEPT parts; return the upload id."""
     release = threading.Event()
 
     def hold(request):
@@ -60,8 +101,7 @@ def kill_after_parts(s3, src, state_dir):
             raise ConnectionAbortedError('part held by the test, then dropped')  # never forwarded
 
     s3.on_request(hold, op='UploadPart', key=KEY, times=1000)
-    child = multiprocessing.get_context('fork').Process(target=push, args=(s3, src, state_dir))
-    child.start()
+    kill = start(s3, src, state_dir, *args)
     direct = s3.direct_client()
     try:
         deadline = time.monotonic() + 60
@@ -74,13 +114,9 @@ def kill_after_parts(s3, src, state_dir):
             time.sleep(0.05)
         else:
             pytest.fail('the killed push never had %d parts on the server' % KEPT)
-        os.kill(child.pid, signal.SIGKILL)
-        child.join(10)
+        kill()
     finally:
         release.set()
-        if child.is_alive():
-            child.kill()
-    assert child.exitcode == -signal.SIGKILL
     s3.clear_faults()
     [(key, upload_id)] = open_uploads(s3)
     assert key == KEY
@@ -125,6 +161,20 @@ def test_a_killed_push_resumes_sending_only_the_missing_parts(s3, big):
     assert head in (etag, hashlib.md5(data).hexdigest())  # rclone's HEAD gives the whole-content MD5
     assert open_uploads(s3) == [] and upload_id
     assert not glob.glob(os.path.join(state_dir, 'parts', 'up-*.json'))
+
+
+def test_a_push_killed_with_its_playbook_resumes_and_reports_it(s3, big, ansible_env, tmp_path):
+    src, path, state_dir = big
+    kill_after_parts(s3, src, state_dir, playbook_push, ansible_env, tmp_path)
+    with s3.requests() as log:
+        rc, results, out, err = run_playbook(play(s3, src, state_dir), ansible_env, tmp_path)
+    assert rc == 0, (out + err)[-3000:]
+    result = task_result(results, 'Publish')
+    assert result['changed'] and result['maps'][0]['multipart'] == {
+        'resumed': [{'key': KEY, 'parts_reused': KEPT, 'parts_sent': SIZE // PART - KEPT}], 'aborted': []}
+    assert log.count('UploadPart') == SIZE // PART - KEPT and log.count('CreateMultipartUpload') == 0
+    assert manifest_etag(state_dir) == multipart_etag(path, PART)
+    assert open_uploads(s3) == []
 
 
 def test_a_file_changed_between_runs_aborts_its_stale_upload(s3, big):
