@@ -28,7 +28,7 @@ from ..sides.tree import FOLLOW_NEVER
 from ..state import manifest as _manifest
 from ..state.lock import HostLock, lock_path
 from ..state.parts import PartLedger
-from ..sides.orphans import sweep_orphans
+from ..sides.orphans import SWEEP_INTERVAL_S, sweep_orphans
 from ..state.unreported import marker_path
 from .runner import Pair, PairRun, run_pairs
 
@@ -126,7 +126,8 @@ def _sweep(runs: list[PairRun], options: SyncOptions) -> list[PairRun]:
         if run.applied is not None:
             settled = {dst.key(rel) for rel in run.plan.unchanged}
             try:
-                sweep_orphans(dst.store.client, dst.location, ledger, options.orphan_upload_age_s, settled)
+                sweep_orphans(dst.store.client, dst.location, ledger, options.orphan_upload_age_s, settled,
+                              interval_s=SWEEP_INTERVAL_S)
             except (StoreError, OSError) as e:
                 run.warnings.append(f"{run.pair.label}: open multipart uploads were not swept: "
                                     f"{getattr(e, 'msg', None) or e}")

@@ -27,6 +27,12 @@ under the host lock of that prefix, after its transfers:
   ``AbortIncompleteMultipartUpload`` stays the backstop for prefixes that
   no run visits again.
 
+A run lists the open uploads (one ListMultipartUploads per 1,000) only when
+:func:`sweep_due`: its ledger holds an upload under the prefix, a foreign
+upload it saw may have come of age, or ``SWEEP_INTERVAL_S`` (1 h) passed since
+the last listing, so a no-op run stays at the cost of its object listing
+(an idle watcher adds one request an hour per prefix).
+
 Only keys under ``prefix/`` are listed and aborted (``Prefix`` on the
 request, and every key is checked again): ``pre`` never touches
 ``prefix/``, nor another bucket (promise 1 of ``docs/safety.md``).
@@ -47,6 +53,10 @@ from ..config.options import DEFAULT_ORPHAN_AGE_S
 from ..errors import StoreError
 from .resumable import FileIdentity, UploadRecord, abort_upload
 from .s3store import http_date
+
+
+#: Seconds between two listings of a prefix's open uploads when nothing calls for one (see ``sweep_due``).
+SWEEP_INTERVAL_S = 3600.0
 
 
 class OpenUpload(t.NamedTuple):
@@ -123,19 +133,37 @@ def _identity_now(record: UploadRecord) -> t.Optional[FileIdentity]:
         return None
 
 
+def sweep_due(ledger: t.Any, location: S3Location, now: float, interval_s: float, max_age_s: float) -> bool:
+    """Whether a sweep must list the prefix's uploads now: the ledger holds an
+    upload under it, a foreign upload seen earlier may have come of age, or
+    the last listing is ``interval_s`` old (or there is none). So a no-op run
+    costs its listing only, plus one ListMultipartUploads per interval."""
+    bucket, prefix = location.bucket, location.list_prefix
+    if ledger.records_under(bucket, prefix):
+        return True
+    if any(first + max_age_s <= now for first in ledger.sightings(bucket, prefix).values()):
+        return True
+    last = ledger.last_swept(bucket, prefix)
+    return last is None or not 0 <= now - last < interval_s
+
+
 def sweep_orphans(client: t.Any, location: S3Location, ledger: t.Any, max_age_s: float = DEFAULT_ORPHAN_AGE_S,
-                  settled: t.Collection[str] = (), now: t.Optional[float] = None) -> list[dict[str, str]]:
+                  settled: t.Collection[str] = (), now: t.Optional[float] = None,
+                  interval_s: float = 0.0) -> list[dict[str, str]]:
     """Abort the open uploads under ``location`` that nothing will complete (module doc).
 
     :param ledger: a ``state.parts.PartLedger`` (its ``events`` get one ``aborted`` event per abort).
     :param max_age_s: the age limit, seconds, for uploads this host did not start.
     :param settled: keys known to be in sync now (an upload of them is not needed).
     :param now: this host's clock, epoch seconds (tests).
+    :param interval_s: list the uploads only when :func:`sweep_due` (``0``: always).
     :returns: the aborted uploads: ``[{"event": "aborted", "key", "upload_id", "reason"}]``.
     :raises StoreError: the listing failed (nothing was aborted) or an abort failed.
     """
     now = time.time() if now is None else now
     bucket, prefix = location.bucket, location.list_prefix
+    if interval_s > 0 and not sweep_due(ledger, location, now, interval_s, max_age_s):
+        return []
     uploads, server_now = list_uploads(client, location)
     live = {u.upload_id for u in uploads}
     aborted: list[dict[str, str]] = []
@@ -169,8 +197,9 @@ def sweep_orphans(client: t.Any, location: S3Location, ledger: t.Any, max_age_s:
             abort(u.key, u.upload_id, f"left open for more than {max_age_s:g} s")
         else:
             still_seen[u.upload_id] = first
-    ledger.save_sightings(bucket, prefix, still_seen)
+    ledger.save_sightings(bucket, prefix, still_seen, now)
     return aborted
 
 
-__all__ = ["sweep_orphans", "list_uploads", "ledger_verdict", "foreign_is_old", "OpenUpload", "DEFAULT_ORPHAN_AGE_S"]
+__all__ = ["sweep_orphans", "sweep_due", "list_uploads", "ledger_verdict", "foreign_is_old", "OpenUpload",
+           "DEFAULT_ORPHAN_AGE_S", "SWEEP_INTERVAL_S"]

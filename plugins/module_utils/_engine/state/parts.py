@@ -19,7 +19,8 @@ upload the server may still hold. Version 1::
 
 Beside them, ``seen-<32 hex>.json`` per (endpoint, bucket, prefix) keeps when
 this host first saw each upload it did not start there (upload id -> epoch
-seconds), for the orphan sweep's age rule (``sides/orphans.py``). A corrupt
+seconds), for the orphan sweep's age rule, and when it last listed them
+(``swept``), for its interval (``sides/orphans.py``). A corrupt
 or foreign file reads as absent: the cost is an upload started anew, and the
 sweep then aborts the old one after its age limit. It holds no credential.
 
@@ -128,16 +129,18 @@ class PartLedger:
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return {}
 
-    def save_sightings(self, bucket: str, list_prefix: str, seen: t.Mapping[str, float]) -> None:
-        """Replace the sightings of the prefix (atomic). :raises OSError: cannot write."""
-        path = self._seen_path(bucket, list_prefix)
-        if not seen:
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass
-            return
-        write_json(path, {"version": VERSION, "bucket": bucket, "prefix": list_prefix, "seen": dict(seen)},
+    def last_swept(self, bucket: str, list_prefix: str) -> t.Optional[float]:
+        """When the prefix's open uploads were last listed by a sweep (epoch seconds), or ``None``."""
+        try:
+            with open(self._seen_path(bucket, list_prefix), encoding="utf-8") as f:
+                return float(json.load(f)["swept"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def save_sightings(self, bucket: str, list_prefix: str, seen: t.Mapping[str, float], swept: float) -> None:
+        """Replace the sightings of the prefix and the time of its sweep (atomic). :raises OSError: cannot write."""
+        write_json(self._seen_path(bucket, list_prefix),
+                   {"version": VERSION, "bucket": bucket, "prefix": list_prefix, "swept": swept, "seen": dict(seen)},
                    prefix=".parts-")
 
     def note(self, event: dict[str, t.Any]) -> None:

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import hashlib
 
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.maps import S3Location
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.orphans import (
-    OpenUpload, foreign_is_old, ledger_verdict)
+    OpenUpload, foreign_is_old, ledger_verdict, sweep_due)
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.resumable import (
     FileIdentity, ListedPart, UploadRecord, part_is_kept, part_ranges, stale_reason)
+from ansible_collections.s32s.sync.plugins.module_utils._engine.state.parts import PartLedger
 
 IDENT = FileIdentity("big.bin", 64, 1, 2, 3, 4)
 REC = UploadRecord("b", "site/big.bin", "u1", 8, IDENT, "/m/big.bin", 10.0)
@@ -56,3 +58,18 @@ def test_a_foreign_upload_is_old_only_by_both_clocks():
     assert not foreign_is_old(up, first_seen=0.0, now=99999.0, server_now=1500.0, max_age_s=1000)
     # without a server Date, this host's clock stands for the server's
     assert foreign_is_old(up, first_seen=0.0, now=2000.0, server_now=None, max_age_s=1000)
+
+
+def test_a_sweep_lists_uploads_only_when_something_calls_for_it(tmp_path):
+    ledger, where = PartLedger(str(tmp_path)), S3Location("b", "site")
+    assert sweep_due(ledger, where, now=1000.0, interval_s=3600, max_age_s=86400)       # never listed
+    ledger.save_sightings("b", "site/", {}, 1000.0)
+    assert not sweep_due(ledger, where, now=1100.0, interval_s=3600, max_age_s=86400)   # a no-op run: no request
+    assert sweep_due(ledger, where, now=4600.0, interval_s=3600, max_age_s=86400)       # an hour later
+    assert sweep_due(ledger, where, now=900.0, interval_s=3600, max_age_s=86400)        # the clock went back
+    ledger.save_sightings("b", "site/", {"u": 1000.0}, 1000.0)
+    assert not sweep_due(ledger, where, now=1100.0, interval_s=3600, max_age_s=200)  # a foreign upload, young
+    assert sweep_due(ledger, where, now=1100.0, interval_s=3600, max_age_s=100)      # ... comes of age
+    ledger.save_sightings("b", "site/", {}, 1000.0)
+    ledger.put(REC._replace(key="site/big.bin"))                                       # our own open upload
+    assert sweep_due(ledger, where, now=1100.0, interval_s=3600, max_age_s=86400)

@@ -57,13 +57,14 @@ def test_a_corrupt_or_foreign_entry_reads_as_absent(tmp_path):
     assert ledger.get("b", "site/big.bin") is None
 
 
-def test_sightings_round_trip_and_an_empty_set_removes_the_file(tmp_path):
+def test_sightings_and_the_last_sweep_round_trip_per_prefix(tmp_path):
     ledger = PartLedger(str(tmp_path), "")
-    assert ledger.sightings("b", "pre/") == {}
-    ledger.save_sightings("b", "pre/", {"u1": 5.0})
+    assert ledger.sightings("b", "pre/") == {} and ledger.last_swept("b", "pre/") is None
+    ledger.save_sightings("b", "pre/", {"u1": 5.0}, 7.0)
     assert ledger.sightings("b", "pre/") == {"u1": 5.0} and ledger.sightings("b", "prefix/") == {}
-    ledger.save_sightings("b", "pre/", {})
-    assert os.listdir(tmp_path / "parts") == []
+    assert ledger.last_swept("b", "pre/") == 7.0 and ledger.last_swept("b", "prefix/") is None
+    ledger.save_sightings("b", "pre/", {}, 9.0)
+    assert ledger.sightings("b", "pre/") == {} and ledger.last_swept("b", "pre/") == 9.0
 
 
 def test_events_are_kept_for_the_report(tmp_path):
