@@ -24,14 +24,21 @@ seconds), for the orphan sweep's age rule, and when it last listed them
 or foreign file reads as absent: the cost is an upload started anew, and the
 sweep then aborts the old one after its age limit. It holds no credential.
 
-Usage (push wires it from ``SyncOptions.lock_dir``; the watcher from its
-state directory)::
+Usage. ``jobs.push_pull.run_maps`` (push) does all of it from
+``SyncOptions.lock_dir`` (else ``state_dir``), so a front door that sends
+files through the push job (the watcher) gets resume and the sweep by
+passing its state directory there. A front door with its own loop does::
 
-    ledger = PartLedger(state_dir, endpoint)
+    ledger = PartLedger(state_dir, endpoint)            # one per map (its events are the map's)
     side = S3Side(store, location, endpoint, ledger=ledger)
-    ...  # uploads through side.upload_file resume
-    sweep_orphans(store.client, location, ledger, max_age_s)  # sides/orphans.py
-    ledger.events  # what was resumed and aborted
+    ...  # uploads through side.upload_file (or S3Store.upload(..., resume=(ledger, relpath))) resume
+    sweep_orphans(store.client, location, ledger, max_age_s,
+                  interval_s=SWEEP_INTERVAL_S)          # sides/orphans.py, under the prefix's host lock
+    ledger.events                                       # what was resumed and aborted
+
+Uploads of one key must not run in two processes at once with one state
+directory: push holds the host lock of the prefix (``state/lock.py``); a
+long-lived service that shares the state directory takes the same lock.
 """
 
 from __future__ import annotations
