@@ -131,7 +131,7 @@ def _sweep(runs: list[PairRun], options: SyncOptions) -> list[PairRun]:
             except (StoreError, OSError) as e:
                 run.warnings.append(f"{run.pair.label}: open multipart uploads were not swept: "
                                     f"{getattr(e, 'msg', None) or e}")
-        events = list(ledger.events)
+        events = ledger.take_events()
         run.details["multipart"] = {
             "resumed": [{k: e[k] for k in ("key", "parts_reused", "parts_sent")}
                         for e in events if e["event"] == "resumed"],

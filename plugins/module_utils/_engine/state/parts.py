@@ -48,6 +48,7 @@ import json
 import os
 import threading
 import typing as t
+import uuid
 
 from ..sides.resumable import FileIdentity, UploadRecord
 from .atomic import write_json
@@ -75,6 +76,9 @@ class PartLedger:
         self.endpoint = endpoint
         self.events: list[dict[str, t.Any]] = []
         self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._token = uuid.uuid4().hex  # this ledger object's (a map's) event files, inherited by forks
+        self._child_events: list[dict[str, t.Any]] = []
 
     def _path(self, bucket: str, key: str) -> str:
         return os.path.join(self.directory, f"up-{_digest('up', self.endpoint, bucket, key)}.json")
@@ -151,9 +155,38 @@ class PartLedger:
                    prefix=".parts-")
 
     def note(self, event: dict[str, t.Any]) -> None:
-        """Keep an event for the report (thread-safe)."""
+        """Keep an event for the report (thread-safe). In a forked transfer process
+        (``jobs/pools.py``) the events go to ``parts/events-<token>-<pid>.json`` instead,
+        for :meth:`take_events` in the parent."""
         with self._lock:
-            self.events.append(event)
+            if os.getpid() == self._pid:
+                self.events.append(event)
+                return
+            self._child_events.append(event)
+            try:
+                write_json(os.path.join(self.directory, f"events-{self._token}-{os.getpid()}.json"),
+                           self._child_events, prefix=".parts-")
+            except OSError:
+                pass  # the report misses it; the upload itself is unaffected
+
+    def take_events(self) -> list[dict[str, t.Any]]:
+        """This run's events, with those of forked transfer processes (their files are removed)."""
+        try:
+            mine = f"events-{self._token}-"
+            names = sorted(n for n in os.listdir(self.directory) if n.startswith(mine) and n.endswith(".json"))
+        except FileNotFoundError:
+            names = []
+        for name in names:
+            path = os.path.join(self.directory, name)
+            try:
+                with open(path, encoding="utf-8") as f:
+                    found = json.load(f)
+                os.unlink(path)
+            except (OSError, ValueError):
+                continue
+            if isinstance(found, list):
+                self.events.extend(e for e in found if isinstance(e, dict) and "event" in e)
+        return list(self.events)
 
 
 __all__ = ["PartLedger", "VERSION", "SUBDIR"]

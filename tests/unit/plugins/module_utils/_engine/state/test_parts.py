@@ -71,3 +71,20 @@ def test_events_are_kept_for_the_report(tmp_path):
     ledger = PartLedger(str(tmp_path), "")
     ledger.note({"event": "aborted", "key": "k", "reason": "r"})
     assert ledger.events == [{"event": "aborted", "key": "k", "reason": "r"}]
+
+
+def test_events_of_a_forked_transfer_process_reach_the_parent(tmp_path):
+    ledger = PartLedger(str(tmp_path), "")
+    ledger.note({"event": "aborted", "key": "a", "reason": "r"})
+    pid = os.fork()
+    if pid == 0:  # the child notes into its file and leaves at once
+        try:
+            ledger.note({"event": "resumed", "key": "b", "parts_reused": 1, "parts_sent": 2})
+        finally:
+            os._exit(0)  # pylint: disable=protected-access
+    os.waitpid(pid, 0)
+    assert PartLedger(str(tmp_path), "").take_events() == []  # another map's ledger takes none of them
+    assert ledger.events == [{"event": "aborted", "key": "a", "reason": "r"}]
+    assert ledger.take_events() == [{"event": "aborted", "key": "a", "reason": "r"},
+                                    {"event": "resumed", "key": "b", "parts_reused": 1, "parts_sent": 2}]
+    assert [n for n in os.listdir(tmp_path / "parts") if n.startswith("events-")] == []
