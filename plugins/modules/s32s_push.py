@@ -74,6 +74,17 @@ notes:
   - FIFOs, sockets and devices in the source are skipped and reported, never opened.
   - Files of 8 MiB or more are uploaded as multipart in parts of 8 MiB (doubled until at most 10,000 parts),
     so their ETags can be recomputed locally.
+  - B(Multipart uploads resume.) Each one is recorded in O(state_dir) (C(parts/)) under the file's identity (path,
+    size, mtime, ctime, inode, device) and part size, 4 parts at a time, each with its C(Content-MD5). After a killed
+    run, a crash or a reboot, the next push of the unchanged file continues the upload, sending only the parts the
+    server's C(ListParts) does not hold with the right MD5; a file that changed meanwhile aborts its old upload and
+    starts again. The file is checked again before C(CompleteMultipartUpload); if it changed, the upload is aborted
+    and the object is not replaced.
+  - B(No orphaned upload stays.) After its transfers, a push aborts the uploads under the map's prefix that nothing
+    will complete (its own whose file is gone or changed, and any other still open after 24 hours (by both the
+    server's and this host's clock, so a live upload of another host is never cut)). Only the map's own prefix and
+    bucket are touched. A bucket lifecycle rule C(AbortIncompleteMultipartUpload) remains the backstop for prefixes
+    that no push visits again.
   - Deletions use DeleteObjects, 1,000 keys a request, and run only after every upload of the map succeeded.
   - B(Content-Type does not depend on the host.) It comes from a table shipped with the collection (web types such as
     C(.html), C(.css), C(.js)/C(.mjs), C(.json), C(.svg), C(.woff)/C(.woff2), C(.webp), C(.avif), C(.wasm), C(.map));
@@ -245,6 +256,15 @@ maps:
           connection, a killed process); this run reports C(changed) for it so that handlers fire (see the notes).
       type: bool
       returned: always
+    multipart:
+      description:
+        - The multipart uploads of this map that this run resumed or aborted (see the notes).
+        - C(resumed) lists C(key), C(parts_reused) (parts already on the server, checked against the local bytes) and
+          C(parts_sent); C(aborted) lists C(key) and C(reason) (C(the file is gone), C(the file changed (mtime, ...)),
+          C(left open for more than 86400 s), ...).
+      type: dict
+      returned: always
+      sample: {"resumed": [{"key": "site/big.iso", "parts_reused": 3, "parts_sent": 5}], "aborted": []}
     errors:
       description: The failed paths with their errors (at most 1000).
       type: list

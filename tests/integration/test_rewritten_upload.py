@@ -2,6 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A file rewritten while it uploads (issue 15 point 9), through ansible-playbook, on both servers.
 
+A push's multipart uploads are resumable (issue 13 point 4): the file is stat'ed again before
+CompleteMultipartUpload, and a rewrite aborts the upload, so the object is never replaced by a mix.
+
 The rewrite is made certain: the test proxy calls a hook when it has read part 1 of the multipart
 upload of ``big.bin`` (20 MiB, three parts), and the hook rewrites the file in place (same size and
 inode, new bytes, new mtime and ctime) before the part goes on. A rewrite during the first attempt
@@ -71,7 +74,9 @@ def test_a_file_rewritten_during_its_first_upload_is_uploaded_again(s3, ansible_
         rc, result, output = push(s3, ansible_env, tmp_path, src, state_dir)
     assert rc == 0, output[-3000:]
     assert result['changed'] and result['maps'][0]['status'] == 'ok' and result['totals']['created'] == 2
-    assert log.count('CreateMultipartUpload') == log.count('CompleteMultipartUpload') == 2  # once more
+    # the first upload is aborted before its Complete (the file changed), then sent once more
+    assert log.count('CreateMultipartUpload') == 2 and log.count('CompleteMultipartUpload') == 1
+    assert log.count('AbortMultipartUpload') == 1
     assert bucket_objects(s3, 'site/') == {'site/index.html': b'home', 'site/big.bin': version(1)}
     assert sorted(records(state_dir)) == ['big.bin', 'index.html']
     s3.clear_faults()
@@ -93,17 +98,22 @@ def test_a_file_rewritten_during_every_attempt_fails_named_and_unrecorded(s3, an
     rewrite_on_part_one(s3, path, [version(2), version(3)])
     with s3.requests() as log:
         rc, result, output = push(s3, ansible_env, tmp_path, src, state_dir)
-    assert rc != 0 and result['failed'] and result['changed']
+    assert rc != 0 and result['failed'] and not result['changed']  # nothing replaced, the deletion not run
     m = result['maps'][0]
     assert m['status'] == 'failed' and m['failed'] == 1
     error = ("the file changed while it was uploaded (mtime, ctime differ before and after), on 2 attempts: the "
-             "object may hold neither version and is not recorded as synced; the next run uploads it again")
+             "upload was aborted (the object was not replaced) and the file is not recorded as synced; the next run "
+             "uploads it again")
     assert m['errors'] == [{'path': 'big.bin', 'error': error}]
     assert result['msg'] == "map '%s/site': 1 action(s) failed, first 'big.bin': %s; 1 deletion(s) not run" % (
         s3.bucket, error)
-    assert log.count('CreateMultipartUpload') == log.count('CompleteMultipartUpload') == 2
+    # each attempt is aborted before its Complete: the object keeps the last synced version
+    assert log.count('CreateMultipartUpload') == log.count('AbortMultipartUpload') == 2
+    assert log.count('CompleteMultipartUpload') == 0
     assert 'big.bin' not in records(state_dir)  # never recorded as synced
-    assert sorted(bucket_objects(s3, 'site/')) == ['site/big.bin', 'site/index.html', 'site/old.txt']
+    assert bucket_objects(s3, 'site/') == {'site/big.bin': version(0), 'site/index.html': b'home',
+                                           'site/old.txt': b'gone soon'}
+    assert not s3.client().list_multipart_uploads(Bucket=s3.bucket).get('Uploads')
     # the file is left alone: the next run uploads it and completes the map
     s3.clear_faults()
     rc, result, output = push(s3, ansible_env, tmp_path, src, state_dir)

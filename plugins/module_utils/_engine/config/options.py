@@ -79,6 +79,10 @@ def parse_budget(value: t.Any) -> Budget:
     return Budget(count=int(number))
 
 
+#: Seconds after which an open multipart upload this host did not start is an orphan (24 h, ``sides/orphans.py``).
+DEFAULT_ORPHAN_AGE_S = 24 * 3600.0
+
+
 @dataclass
 class SyncOptions:
     """Options of a run of any front door (the module's parameters, validated).
@@ -91,6 +95,9 @@ class SyncOptions:
     site-safe order, every create of a pair completes before its first update
     starts (``jobs/executor.py``). ``attributes``: what a push's uploads carry
     (``config/attributes.py``; the default: the Content-Type table only).
+    ``orphan_upload_age_s``: a push aborts a multipart upload under a map's
+    prefix that this host did not start once it is older than this
+    (``sides/orphans.py``).
     """
 
     delete: bool = True
@@ -112,6 +119,7 @@ class SyncOptions:
     ordered: bool = True
     protected_keys: frozenset[tuple[str, str]] = frozenset()
     attributes: ObjectAttributes = field(default_factory=ObjectAttributes)
+    orphan_upload_age_s: float = DEFAULT_ORPHAN_AGE_S
 
     def __post_init__(self) -> None:
         if self.follow_symlinks not in FOLLOW_CHOICES:
@@ -122,6 +130,8 @@ class SyncOptions:
             raise ConfigError(f"concurrency must be between 1 and 128, got {self.concurrency}")
         if not self.lock_timeout >= 0:
             raise ConfigError(f"lock_timeout must be 0 or more seconds, got {self.lock_timeout}")
+        if not self.orphan_upload_age_s >= 0:
+            raise ConfigError(f"orphan_upload_age_s must be 0 or more seconds, got {self.orphan_upload_age_s}")
 
 
 def parse_mode(value: t.Any, name: str) -> t.Optional[int]:
@@ -145,4 +155,5 @@ def parse_mode(value: t.Any, name: str) -> t.Optional[int]:
     return bits
 
 
-__all__ = ["FOLLOW_INSIDE_ROOT", "FOLLOW_ALWAYS", "FOLLOW_NEVER", "FOLLOW_CHOICES", "Budget", "parse_budget", "SyncOptions", "parse_mode", "DEFAULT_MAX_DELETE"]
+__all__ = ["FOLLOW_INSIDE_ROOT", "FOLLOW_ALWAYS", "FOLLOW_NEVER", "FOLLOW_CHOICES", "Budget", "parse_budget", "SyncOptions", "parse_mode", "DEFAULT_MAX_DELETE",
+           "DEFAULT_ORPHAN_AGE_S"]

@@ -19,6 +19,7 @@ import os
 import typing as t
 
 from ..config.maps import SyncMap
+from ..errors import StoreError
 from ..config.options import SyncOptions
 from ..sides.local import LocalSide, WriteOptions
 from ..sides.s3 import S3Side
@@ -26,6 +27,8 @@ from ..sides.s3store import S3Store
 from ..sides.tree import FOLLOW_NEVER
 from ..state import manifest as _manifest
 from ..state.lock import HostLock, lock_path
+from ..state.parts import PartLedger
+from ..sides.orphans import SWEEP_INTERVAL_S, sweep_orphans
 from ..state.unreported import marker_path
 from .runner import Pair, PairRun, run_pairs
 
@@ -41,12 +44,16 @@ def map_pairs(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options
     followed), takes a missing directory for an empty one, and writes with
     ``mode``, ``directory_mode``, ``owner`` and ``group``. With a
     ``lock_dir`` (the module's ``state_dir``) each pair keeps its marker of
-    unreported changes there, per map and direction.
+    unreported changes there, per map and direction. A push's S3 side gets the
+    part ledger of that directory (``lock_dir``, else ``state_dir``): its
+    multipart uploads are resumable (``state/parts.py``, ``sides/resumable.py``).
     """
     pairs = []
+    parts_dir = options.lock_dir or options.state_dir
     for m in maps:
+        ledger = PartLedger(parts_dir, endpoint) if direction == PUSH and parts_dir else None
         remote = S3Side(store, m.s3, endpoint, options.concurrency,
-                        attributes=options.attributes if direction == PUSH else None)
+                        attributes=options.attributes if direction == PUSH else None, ledger=ledger)
         if direction == PUSH:
             src, dst = LocalSide(m.root, follow_symlinks=options.follow_symlinks), remote
         else:
@@ -95,7 +102,8 @@ def run_maps(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options:
     """
     pairs = map_pairs(direction, maps, store, options, endpoint)
     if check_mode or not options.lock_dir:
-        return run_pairs(pairs, options, check_mode=check_mode, before_changes=before_changes)
+        runs = run_pairs(pairs, options, check_mode=check_mode, before_changes=before_changes)
+        return runs if check_mode else _sweep(runs, options)
     labels: dict[str, str] = {}
     for m in maps:
         labels.setdefault(map_lock_path(direction, m, options.lock_dir, endpoint), f"map '{m.name}'")
@@ -103,7 +111,33 @@ def run_maps(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options:
     with contextlib.ExitStack() as stack:
         for path in sorted(labels):
             stack.enter_context(HostLock(path, options.lock_timeout, labels[path], what))
-        return run_pairs(pairs, options, check_mode=check_mode, before_changes=before_changes)
+        return _sweep(run_pairs(pairs, options, check_mode=check_mode, before_changes=before_changes), options)
+
+
+def _sweep(runs: list[PairRun], options: SyncOptions) -> list[PairRun]:
+    """After a push's transfers, under its locks: abort the orphaned multipart uploads
+    of each applied map's prefix (``sides/orphans.py``) and put what was resumed and
+    aborted in ``run.details['multipart']``. A failed sweep is a warning, never a
+    failed map (the uploads stay for the next run and the age limit)."""
+    for run in runs:
+        dst = run.pair.dst
+        ledger = getattr(dst, "ledger", None)
+        if not isinstance(dst, S3Side) or ledger is None:
+            continue
+        if run.applied is not None:
+            settled = {dst.key(rel) for rel in run.plan.unchanged}
+            try:
+                sweep_orphans(dst.store.client, dst.location, ledger, options.orphan_upload_age_s, settled,
+                              interval_s=SWEEP_INTERVAL_S)
+            except (StoreError, OSError) as e:
+                run.warnings.append(f"{run.pair.label}: open multipart uploads were not swept: "
+                                    f"{getattr(e, 'msg', None) or e}")
+        events = ledger.take_events()
+        run.details["multipart"] = {
+            "resumed": [{k: e[k] for k in ("key", "parts_reused", "parts_sent")}
+                        for e in events if e["event"] == "resumed"],
+            "aborted": [{k: e[k] for k in ("key", "reason")} for e in events if e["event"] == "aborted"]}
+    return runs
 
 
 __all__ = ["map_pairs", "map_lock_path", "run_maps", "PUSH", "PULL"]

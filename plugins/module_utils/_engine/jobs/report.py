@@ -82,6 +82,9 @@ def map_result(run: PairRun, options: SyncOptions, check_mode: bool) -> dict[str
     """The result of one map: ``name``, ``s3``, ``root``, ``status``, counts,
     bytes per kind, ``errors``, ``skipped``/``rejected`` details (capped),
     ``changed_earlier`` (an unreported change of an earlier run, reported now),
+    ``multipart`` (a push with a part ledger only: ``resumed`` uploads
+    ``{key, parts_reused, parts_sent}`` and ``aborted`` ones ``{key, reason}``,
+    see ``jobs/push_pull.py``),
     and ``files`` with ``list_files``."""
     counts = dict.fromkeys(COUNTS, 0)
     size = {"created": 0, "updated": 0, "deleted": 0}
@@ -114,6 +117,8 @@ def map_result(run: PairRun, options: SyncOptions, check_mode: bool) -> dict[str
         "skipped_paths": [{"path": p, "reason": r} for p, r in run.src.skipped[:cap]],
         "rejected_paths": [{"path": p, "reason": r} for p, r in (run.src.rejected + run.dst.rejected)[:cap]],
     }
+    if "multipart" in run.details:
+        result["multipart"] = run.details["multipart"]
     if options.list_files:
         result["files"] = {
             kind: [a.relpath for a in done if _KIND_TO_COUNT[a.kind] == kind][:cap]

@@ -18,7 +18,9 @@ after sending it: a file rewritten meanwhile may have left an object that
 holds neither version. It is uploaded once more; a second change fails the
 path: the upload returns :class:`SourceChanged` (the object was replaced, so
 the run did change something, but nothing is proven), and the path is never
-recorded as synced.
+recorded as synced. A resumable multipart upload (``sides/resumable.py``)
+checks the stat before CompleteMultipartUpload and aborts instead, so that
+object is not replaced.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ..errors import ConfigError, StoreError
 from ..plan.plan import Action
 from ..sides.etag import MULTIPART_THRESHOLD, multipart_etag, part_size_for
 from ..sides.local import LocalSide
+from ..sides.resumable import FileChanged
 from ..sides.s3 import S3Side
 from ..sides.tree import Entry, Tree
 
@@ -72,14 +75,24 @@ def _upload(src: LocalSide, dst: S3Side, listing: Tree) -> t.Callable[[Action], 
     def upload(action: Action) -> Written:
         path = src.path(action.relpath)
         changes: list[str] = []
+        aborted = False
         for _attempt in range(UPLOAD_ATTEMPTS):
             before = src.stat_entry(action.relpath)
-            etag = dst.upload_file(action.relpath, path, before.size)
+            try:
+                etag = dst.upload_file(action.relpath, path, before.size)
+            except FileChanged as e:  # a resumable upload checks before its Complete (nothing replaced)
+                changes, aborted = e.changes, True
+                continue
+            aborted = False
             after = src.stat_entry(action.relpath)
             changes = _stat_changes(before, after)
             if not changes:
                 break
         else:
+            if aborted:
+                raise OSError(f"the file changed while it was uploaded ({', '.join(changes)} differ before and "
+                              f"after), on {UPLOAD_ATTEMPTS} attempts: the upload was aborted (the object was not "
+                              f"replaced) and the file is not recorded as synced; the next run uploads it again")
             return SourceChanged(f"the file changed while it was uploaded ({', '.join(changes)} differ before and "
                                  f"after), on {UPLOAD_ATTEMPTS} attempts: the object may hold neither version and is "
                                  f"not recorded as synced; the next run uploads it again")

@@ -27,6 +27,7 @@ from ..config.maps import S3Location
 from ..paths import key_for, unsafe_reason
 from .deletion import DeleteOutcome
 from .s3copy import server_side_copy, stream_copy
+from .resumable import Ledger
 from .s3store import S3Store, store_error
 from .tree import Entry, Tree
 
@@ -40,6 +41,9 @@ class S3Side:
     :param workers: requests at a time for a targeted listing.
     :param attributes: resolves the attributes of each upload (``config/attributes.py``);
         ``None``: the Content-Type table only.
+    :param ledger: the part ledger of the state directory (``state.parts.PartLedger``):
+        multipart uploads through this side are resumable (``resumable.py``);
+        ``None``: they are not (an upload that fails is aborted).
     """
 
     is_local = False
@@ -47,9 +51,10 @@ class S3Side:
     has_dirs = False
 
     def __init__(self, store: S3Store, location: S3Location, endpoint: str = "", workers: int = 8,
-                 attributes: t.Optional[ObjectAttributes] = None) -> None:
+                 attributes: t.Optional[ObjectAttributes] = None, ledger: t.Optional[Ledger] = None) -> None:
         self.store = store
         self.attributes = attributes if attributes is not None else ObjectAttributes()
+        self.ledger = ledger
         self.workers = workers
         self.location = location
         self.endpoint = endpoint
@@ -127,7 +132,8 @@ class S3Side:
         :raises StoreError: the request failed. :raises OSError: ``path`` cannot be read.
         """
         attrs = self.attributes.resolve(relpath)
-        etag = self.store.upload(self.location.bucket, self.key(relpath), path, size, condition, attrs)
+        resume = (self.ledger, relpath) if self.ledger is not None else None
+        etag = self.store.upload(self.location.bucket, self.key(relpath), path, size, condition, attrs, resume)
         if etag is None and self.attributes.kms:
             found = self.store.list_one(self.location.bucket, self.key(relpath))
             etag = found.etag if found is not None else None
@@ -210,7 +216,8 @@ class S3Side:
         """Nothing to prepare before the first write (the bucket must exist)."""
 
     def remove_temp_files(self, tree: Tree) -> None:
-        """S3 writes leave no temporary objects (multipart uploads are aborted on failure)."""
+        """S3 writes leave no temporary objects (an open multipart upload is resumed, or aborted by
+        ``orphans.sweep_orphans``)."""
 
     def remove_dirs(self, relpaths: t.Sequence[str]) -> list[str]:  # pylint: disable=unused-argument
         """S3 has no directories to remove: ``[]``."""

@@ -37,6 +37,7 @@ from .s3parse import use_fast_parsing
 from ..paths import key_for, unsafe_reason
 from .deletion import DeleteOutcome
 from .multipart import multipart
+from .resumable import Ledger, resumable_upload
 from .tree import Entry, Tree
 
 #: Bytes read from a GetObject body at a time.
@@ -266,7 +267,8 @@ class S3Store:
     # -- writing -----------------------------------------------------------
     def upload(self, bucket: str, key: str, path: str, size: int,
                condition: t.Optional[t.Mapping[str, str]] = None,
-               attrs: t.Optional[AttributeSet] = None) -> t.Optional[str]:
+               attrs: t.Optional[AttributeSet] = None,
+               resume: t.Optional[tuple[Ledger, str]] = None) -> t.Optional[str]:
         """Upload the local file ``path`` of ``size`` bytes to ``key``.
 
         Below ``MULTIPART_THRESHOLD`` one PutObject (botocore retries it; the
@@ -284,6 +286,15 @@ class S3Store:
         after the other, the condition on CompleteMultipartUpload; s3transfer
         does not pass it); a store that refuses it answers 412
         (``StoreError`` code ``PreconditionFailed``).
+
+        ``resume`` (``(ledger, relpath)``: a ``state.parts.PartLedger`` and the
+        file's path relative to its root) makes a multipart upload resumable
+        (``resumable.py``): parts ``PART_WORKERS`` at a time with their
+        ``Content-MD5``, recorded in the ledger, continued by the next upload of
+        the same file identity after a crash or a kill; with a ``condition``
+        too, the condition goes on CompleteMultipartUpload. A file that changed
+        while it was sent raises ``resumable.FileChanged`` (an ``OSError``; the
+        upload is aborted, the object not replaced).
 
         :returns: the normalised ETag when the server returned one, else ``None``.
         :raises StoreError: the request failed.
@@ -305,6 +316,10 @@ class S3Store:
                                                   **args, **(condition or {}))
                 return normalize_etag(resp.get("ETag")) or None
             part = part_size_for(size)
+            if resume is not None:
+                ledger, relpath = resume
+                return resumable_upload(self.client, bucket, key, path, relpath, part,
+                                        args, ledger, condition=condition)
             if condition:
                 return self._conditional_multipart(bucket, key, path, size, part, args, condition)
             config = self.transfer_config or TransferConfig(multipart_threshold=MULTIPART_THRESHOLD,
