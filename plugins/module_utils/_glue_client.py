@@ -18,47 +18,15 @@ from urllib.parse import urlsplit
 
 try:
     import boto3
-    from botocore.config import Config
 except ImportError:  # pragma: no cover - AnsibleAWSModule reports the missing SDK
     boto3 = None  # type: ignore[assignment]
-    Config = None  # type: ignore[assignment,misc]
 
 from ._engine.errors import ConfigError
+from ._engine.sides.client_config import client_config
 from ._engine.sides.crt import HAS_AWSCRT, CrtTransfers, proxy_configured
 
 #: The connection options that say who talks to which store.
 CREDENTIALS = ("access_key", "secret_key", "session_token", "profile")
-
-
-def client_config(params: t.Mapping[str, t.Any]) -> t.Any:
-    """The ``botocore.config.Config`` of the S3 client: path-style choice,
-    checksum settings (boto3 >= 1.36 sends new checksum headers that some
-    S3-compatible stores reject: ``when_required`` is the default here),
-    ``standard`` retries with backoff on throttling and 5xx (``max_attempts``
-    attempts), a connection pool sized for ``concurrency`` workers, and
-    SigV4 named explicitly (so that presigned requests use it too).
-    The user's ``aws_config`` is merged over it by ``AnsibleAWSModule.client``.
-    """
-    try:
-        return _config(params)
-    except TypeError:  # botocore < 1.36 does not know the checksum settings
-        import botocore
-        raise ConfigError(f"botocore >= 1.36 is required on this host, found {botocore.__version__}") from None
-
-
-def _config(params: t.Mapping[str, t.Any]) -> t.Any:
-    return Config(
-        s3={"addressing_style": params["addressing_style"]},
-        # SigV4 is what S3 requests use anyway; said explicitly, botocore also presigns with it
-        # (the awscrt path sends presigned requests; unset, botocore presigns S3 with SigV2)
-        signature_version="s3v4",
-        request_checksum_calculation=params["request_checksum_calculation"],
-        response_checksum_validation=params["response_checksum_validation"],
-        retries={"mode": "standard", "max_attempts": params["max_attempts"]},
-        max_pool_connections=max(10, params["concurrency"] + 4),
-        connect_timeout=10,
-        read_timeout=60,
-    )
 
 
 def make_crt(params: t.Mapping[str, t.Any], client: t.Any) -> t.Optional[CrtTransfers]:

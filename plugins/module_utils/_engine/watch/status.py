@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The status document of ``s32s-watch status`` (and of the module ``s32s_watch_info``).
+
+**PRIVATE**: this module is internal to the s32s.sync collection.
+
+Read from the state directory only (the queue opened read-only, the lock
+file), so it works whether or not the service runs, and without boto3 or
+watchdog. The shape is fixed by issue 13 (README.md lists every field).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import typing as t
+
+from . import lockfile
+from .log import iso
+from .queue import open_readonly
+
+
+def _map_status(db: t.Optional[sqlite3.Connection], name: str) -> dict[str, t.Any]:
+    doc: dict[str, t.Any] = {"name": name, "queue_depth": 0, "last_scan": None, "last_success": None, "sent": 0,
+                             "deleted": 0, "failed": 0, "dead_letters": [], "last_error": None}
+    if db is None:
+        return doc
+    row = db.execute("SELECT COUNT(*) FROM dirty WHERE map=? AND dead=0", (name,)).fetchone()
+    doc["queue_depth"] = int(row[0])
+    doc["dead_letters"] = [{"path": p, "reason": r} for p, r in db.execute(
+        "SELECT relpath, reason FROM dirty WHERE map=? AND dead=1 ORDER BY relpath", (name,))]
+    row = db.execute("SELECT last_scan, last_success, sent, deleted, failed, last_error FROM maps WHERE name=?",
+                     (name,)).fetchone()
+    if row:
+        doc.update(last_scan=iso(row[0]), last_success=iso(row[1]), sent=row[2], deleted=row[3], failed=row[4],
+                   last_error=row[5])
+    return doc
+
+
+def _has_tables(db: sqlite3.Connection) -> bool:
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    return {"dirty", "maps"} <= names
+
+
+def read_status(state_dir: str, map_names: t.Sequence[str]) -> dict[str, t.Any]:
+    """The status document: ``{"running": bool, "maps": [...]}``, one entry per
+    configured map (zeros and ``null`` before the first run).
+
+    :raises OSError, sqlite3.Error: the state directory cannot be read.
+    """
+    held = lockfile.holder(state_dir)
+    db = open_readonly(state_dir)
+    try:
+        if db is not None and not _has_tables(db):
+            db.close()
+            db = None  # the service is creating it
+        maps = [_map_status(db, name) for name in map_names]
+    finally:
+        if db is not None:
+            db.close()
+    return {"running": bool(held and held[1] == lockfile.SERVICE), "maps": maps}
+
+
+__all__ = ["read_status"]
