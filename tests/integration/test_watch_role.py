@@ -13,13 +13,17 @@ import json
 import os
 import pwd
 import shutil
+import signal
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
 
 from ansiblerun import REPO_ROOT, Runner, fake_watch_install, run_playbook, task_result, write
+from s3servers import SERVER_NAMES, S3Endpoint
+from watchkit import wait_for
 
 PLAYBOOK = os.path.join(REPO_ROOT, 'playbooks', 'watch.yml')
 HANDLER = 's32s.sync.watch : Restart s32s-watch'
@@ -99,8 +103,16 @@ class Host:
 
 @pytest.fixture(scope='module')
 def host(tmp_path_factory, ansible_env):
-    """A host on which the role has not run yet (the first test installs it)."""
+    """A host on which the role has not run yet (test_install_... installs it)."""
     return Host(str(tmp_path_factory.mktemp('watch-host')), ansible_env)
+
+
+@pytest.fixture
+def installed(host):
+    """The same host, installed (by test_install_... when the tests run in order, else here)."""
+    if not os.path.exists(os.path.join(host.install_dir, 'bin', 's32s-watch')):
+        host.run()
+    return host
 
 
 def test_fresh_host_check_mode_changes_nothing(host):
@@ -148,7 +160,8 @@ def test_install_writes_code_config_and_notifies(host):
     assert [m['name'] for m in status['maps']] == ['site'] and status['changed'] is False
 
 
-def test_second_run_changes_nothing_and_notifies_nothing(host):
+def test_second_run_changes_nothing_and_notifies_nothing(installed):
+    host = installed
     before = host.files()
     run = host.run()
     assert run.changed == {'box': 0}
@@ -156,7 +169,8 @@ def test_second_run_changes_nothing_and_notifies_nothing(host):
     assert host.files() == before
 
 
-def test_check_mode_on_an_installed_host_changes_nothing(host):
+def test_check_mode_on_an_installed_host_changes_nothing(installed):
+    host = installed
     before = host.files()
     run = host.run('--check', '--diff')
     assert run.changed == {'box': 0}
@@ -166,7 +180,8 @@ def test_check_mode_on_an_installed_host_changes_nothing(host):
     assert host.files() == before
 
 
-def test_a_config_change_notifies_and_touches_only_the_config(host):
+def test_a_config_change_notifies_and_touches_only_the_config(installed):
+    host = installed
     before = host.files()
     run = host.run(watch_settle_s=0.5, watch_delete=True)
     assert run.results(CONFIG_TASK)['box']['changed'] is True
@@ -180,7 +195,8 @@ def test_a_config_change_notifies_and_touches_only_the_config(host):
     assert host.run().changed == {'box': 0}
 
 
-def test_a_changed_or_stale_engine_file_is_put_right_and_notifies(host):
+def test_a_changed_or_stale_engine_file_is_put_right_and_notifies(installed):
+    host = installed
     engine = os.path.join(host.install_dir, 'lib', 's32s_engine')
     with open(os.path.join(engine, 'errors.py'), 'a', encoding='utf-8') as f:
         f.write('# edited on the host\n')
@@ -193,15 +209,17 @@ def test_a_changed_or_stale_engine_file_is_put_right_and_notifies(host):
         assert got.read() == want.read()
 
 
-def test_the_unit_file_passes_systemd_analyze_verify(host, ansible_env):
+def test_the_unit_file_passes_systemd_analyze_verify(installed, ansible_env):
     """The unit as the role renders it (tasks_from unit.yml: the same template task the systemd path
     runs), for root and for another user, checked by systemd-analyze verify against the installed launcher."""
     analyze = shutil.which('systemd-analyze')
     if analyze is None:  # pragma: no cover - this machine has it
         pytest.skip('systemd-analyze is not installed')
+    host = installed
     units = {}
-    for user in ('root', 'nobody'):
+    for user in ('root', 'daemon'):
         unit_dir = os.path.join(host.tmp, 'units-' + user)
+        os.makedirs(unit_dir, exist_ok=True)
         play = [{'name': 'render the unit', 'hosts': 'box', 'gather_facts': False, 'tasks': [
             {'name': 'unit', 'ansible.builtin.include_role': {'name': 's32s.sync.watch', 'tasks_from': 'unit.yml'},
              'vars': dict(host.vars, watch_user=user, watch_systemd_unit_dir=unit_dir)}]}]
@@ -220,7 +238,7 @@ def test_the_unit_file_passes_systemd_analyze_verify(host, ansible_env):
                  'TimeoutStopSec=30', 'CapabilityBoundingSet=CAP_DAC_READ_SEARCH'):
         assert '\n%s\n' % line in unit, line
     assert unit.count('ReadWritePaths=') == 1
-    with open(units['nobody'], encoding='utf-8') as f:
+    with open(units['daemon'], encoding='utf-8') as f:
         assert '\nCapabilityBoundingSet=\n' in f.read()
 
 
@@ -293,3 +311,92 @@ def test_watch_info_returns_the_status_document_and_fails_clearly(tmp_path, ansi
     assert broken['failed'] and 'not JSON' in broken['msg']
     failing = task_result(results, 'failing')
     assert failing['failed'] and 'rc=3' in failing['msg'] and 'state directory unusable' in failing['msg']
+
+
+# -- end to end: the role installs the service, the test runs it ------------------------------------
+
+@pytest.fixture(scope='module', params=SERVER_NAMES)
+def served(request, s3_servers, tmp_path_factory, ansible_env):
+    """On each server: the role installs the service (one run), the test starts ``bin/s32s-watch run``
+    in the background as a supervisor would (watch_service_manager none) and stops it with SIGTERM."""
+    s3 = S3Endpoint(s3_servers.get(request.param))
+    s3.bucket = s3.create_bucket()
+    tmp = str(tmp_path_factory.mktemp('watch-served-' + request.param))
+    host = Host(tmp, ansible_env, watch_maps=[{'name': 'site', 's3': '%s/site' % s3.bucket,
+                                                'master': os.path.join(tmp, 'master')}],
+                watch_endpoint_url=s3.endpoint_url, watch_access_key=s3.access_key, watch_secret_key=s3.secret_key,
+                watch_session_token='', watch_region=s3.region, watch_aws_config=s3.aws_config,
+                watch_settle_s=0.2, watch_settle_max_s=5, watch_retry_base_s=0.1, watch_retry_max_s=1,
+                watch_delete=True)
+    host.runner.secrets.append(s3.secret_key)
+    host.run()
+    log = open(os.path.join(tmp, 'watch.log'), 'wb')  # pylint: disable=consider-using-with
+    host.proc = subprocess.Popen(  # pylint: disable=consider-using-with
+        [os.path.join(host.install_dir, 'bin', 's32s-watch'), 'run'], stdout=subprocess.DEVNULL, stderr=log,
+        start_new_session=True)
+    host.s3 = s3
+    try:
+        wait_for(lambda: host.proc.poll() is not None or cli_status(host)['maps'][0]['last_scan'],
+                 timeout=60, what='the first rescan')
+        assert host.proc.poll() is None, 'the service ended: rc %s' % host.proc.returncode
+        yield host
+    finally:
+        if host.proc.poll() is None:
+            host.proc.kill()
+            host.proc.wait()
+        log.close()
+        s3.clear_faults()
+
+
+def cli_status(host):
+    """The document of ``bin/s32s-watch status`` (polled: faster than a playbook run)."""
+    proc = subprocess.run([os.path.join(host.install_dir, 'bin', 's32s-watch'), 'status'], capture_output=True,
+                          text=True, timeout=60, check=True)
+    return json.loads(proc.stdout)
+
+
+def watch_info(host):
+    """The result of s32s.sync.s32s_watch_info on the host (one playbook run)."""
+    play = [{'name': 'info', 'hosts': 'box', 'gather_facts': False, 'tasks': [
+        {'name': 'info', 's32s.sync.s32s_watch_info': {'install_dir': host.install_dir}}]}]
+    rc, results, out, err = run_playbook(play, host.runner.env, host.tmp, '-i', inventory(host.tmp))
+    assert rc == 0, out[-3000:] + err[-2000:]
+    return task_result(results, 'info')
+
+
+def objects(s3, prefix):
+    """relative key -> bytes of every object under prefix/."""
+    client = s3.client()
+    out = {}
+    for page in client.get_paginator('list_objects_v2').paginate(Bucket=s3.bucket, Prefix=prefix + '/'):
+        for obj in page.get('Contents', []):
+            out[obj['Key'][len(prefix) + 1:]] = client.get_object(Bucket=s3.bucket, Key=obj['Key'])['Body'].read()
+    return out
+
+
+def test_the_installed_service_sends_changes_and_stops_on_sigterm(served):
+    master = served.vars['watch_maps'][0]['master']
+    s3 = served.s3
+    write(os.path.join(master, 'index.html'), 'v1\n')
+    write(os.path.join(master, 'old.txt'), 'to be deleted\n')
+    wait_for(lambda: objects(s3, 'site') == {'index.html': b'v1\n', 'old.txt': b'to be deleted\n'},
+             what='the new files in S3')
+    write(os.path.join(master, 'index.html'), 'v2, longer\n')
+    os.remove(os.path.join(master, 'old.txt'))
+    wait_for(lambda: objects(s3, 'site') == {'index.html': b'v2, longer\n'}, what='the edit and the deletion in S3')
+
+    info = watch_info(served)
+    assert info['running'] is True and info['changed'] is False
+    (site,) = info['maps']
+    assert site['name'] == 'site' and site['sent'] == 3 and site['deleted'] == 1 and site['failed'] == 0
+    assert site['dead_letters'] == [] and site['last_scan']
+
+    started = time.monotonic()
+    served.proc.send_signal(signal.SIGTERM)
+    assert served.proc.wait(timeout=30) == 0
+    stopped_s = time.monotonic() - started
+    assert stopped_s < 10, stopped_s
+    assert watch_info(served)['running'] is False
+    with open(os.path.join(served.tmp, 'watch.log'), encoding='utf-8') as f:
+        log = f.read()
+    assert s3.secret_key not in log
