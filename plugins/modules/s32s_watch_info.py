@@ -69,6 +69,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+running:
+  description: Whether the service runs (it holds the lock of its state directory).
+  returned: always
+  type: bool
 maps:
   description: One entry per map of the service's configuration, as C(s32s-watch status) prints it.
   returned: always
@@ -80,7 +84,7 @@ maps:
       type: str
       returned: always
     queue_depth:
-      description: Paths waiting to be sent (settling, being sent or backing off after a failure).
+      description: Paths waiting to be sent (settling or backing off after a failure); dead letters are not counted.
       type: int
       returned: always
     last_scan:
@@ -88,11 +92,11 @@ maps:
       type: str
       returned: always
     last_success:
-      description: When a path of the map was last sent (or found in step) without error (ISO 8601, UTC), or null.
+      description: When the last full rescan with nothing failed or refused ended (ISO 8601, UTC), or null.
       type: str
       returned: always
     sent:
-      description: Files uploaded since the state directory was created.
+      description: Objects uploaded since the state directory was created.
       type: int
       returned: always
     deleted:
@@ -102,6 +106,10 @@ maps:
     failed:
       description: Attempts that failed since the state directory was created.
       type: int
+      returned: always
+    last_error:
+      description: Why the last pass of the map failed or was refused, or null after a clean pass.
+      type: str
       returned: always
     dead_letters:
       description: Paths that failed every attempt; each is retried at the next rescan.
@@ -119,6 +127,7 @@ maps:
           returned: always
   sample:
     - name: site
+      last_error: null
       queue_depth: 0
       last_scan: "2026-12-03T10:00:00Z"
       last_success: "2026-12-03T10:04:12Z"
