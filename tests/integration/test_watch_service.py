@@ -19,6 +19,11 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.maps import validate_map
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.options import SyncOptions
+from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.connection import make_store
+from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.passes import run_pass
+from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.renames import copy_renamed
 from s3servers import SERVER_NAMES, S3Endpoint
 from syncrun import bucket_objects, put, write
 from watchkit import WatchHost, wait_for
@@ -28,7 +33,7 @@ DROP = '-dac_override,-dac_read_search'
 WITHOUT_DAC = (SETPRIV, '--inh-caps=' + DROP, '--bounding-set=' + DROP) if SETPRIV else ()
 
 DELETING_MAPS = ('basic', 'rename', 'editor', 'burst', 'thirty', 'newdir', 'poison', 'missing', 'empty')
-KEEPING_MAPS = ('keep', 'stopped', 'cli')
+KEEPING_MAPS = ('keep', 'stopped', 'cli', 'denied')
 PRESENT = {'missing': {'a.txt': b'a', 'b.txt': b'b'}, 'empty': {'a.txt': b'a', 'b.txt': b'b', 'c.txt': b'c'}}
 
 
@@ -129,8 +134,15 @@ def test_rename_uploads_the_new_name_and_removes_the_old_with_delete(deleting):
     root = master(deleting, 'rename')
     write(root, 'old.txt', 'content')
     wait_for(lambda: objects(deleting, 'rename') == {'old.txt': b'content'})
-    os.rename(os.path.join(root, 'old.txt'), os.path.join(root, 'new.txt'))
-    wait_for(lambda: objects(deleting, 'rename') == {'new.txt': b'content'}, what='the rename')
+    wait_for(lambda: settled(deleting, 'rename'))
+    with deleting.s3.requests() as log:
+        os.rename(os.path.join(root, 'old.txt'), os.path.join(root, 'new.txt'))
+        wait_for(lambda: objects(deleting, 'rename') == {'new.txt': b'content'}, what='the rename')
+        wait_for(lambda: settled(deleting, 'rename'))
+    # the bytes were in the store already: copied there, not uploaded again
+    assert log.count('CopyObject', key=key(deleting, 'rename', 'new.txt')) == 1
+    assert log.count('PutObject') == 0
+    assert any(r['event'] == 'copied' and r['source'] == 'old.txt' for r in deleting.log_records())
 
 
 def test_without_delete_deletions_and_renames_keep_the_objects(keeping):
@@ -145,6 +157,7 @@ def test_without_delete_deletions_and_renames_keep_the_objects(keeping):
         wait_for(lambda: settled(keeping, 'keep'))
     assert objects(keeping, 'keep') == {'a.txt': b'a', 'b.txt': b'b', 'c.txt': b'b'}
     assert log.count('DeleteObjects') == log.count('DeleteObject') == 0
+    assert log.count('PutObject') == 0 and log.count('CopyObject') == 1  # the rename, inside the store
 
 
 def test_an_editor_save_is_one_upload_of_the_final_bytes_and_no_temp_key(deleting):
@@ -248,6 +261,24 @@ def test_a_master_that_comes_back_is_watched_and_synced(deleting, tmp_path):
     wait_for(lambda: deleting.map_status('missing')['last_error'] is None, what='the error cleared')
 
 
+def test_refused_credentials_are_reported_and_retried_without_spinning(keeping):
+    root = master(keeping, 'denied')
+    keeping.s3.fail(op='ListObjectsV2', status=403, times=100000)  # as a revoked key would be answered
+    try:
+        with keeping.s3.requests() as log:
+            write(root, 'a.txt', 'a')
+            error = wait_for(lambda: keeping.map_status('denied')['last_error'], what='the error in status')
+            time.sleep(3)
+        assert 'AccessDenied' in error and 'a.txt' in error
+        # backing off (0.1 s doubling to 1 s here): a handful of attempts in 3 s, not a spin
+        assert 2 <= log.count('ListObjectsV2') <= 12, log.ops()
+        assert keeping.map_status('denied')['dead_letters'] == []  # a problem of the map, not of the path
+    finally:
+        keeping.s3.clear_faults()
+    wait_for(lambda: objects(keeping, 'denied') == {'a.txt': b'a'}, what='the upload once the key works')
+    wait_for(lambda: keeping.map_status('denied')['last_error'] is None, what='the error cleared')
+
+
 def test_changes_made_while_stopped_are_caught_at_start(keeping):
     root = master(keeping, 'stopped')
     write(root, 'a.txt', 'a v1')
@@ -293,3 +324,61 @@ def test_rescan_without_a_running_service_is_one_pass(server, tmp_path):
     shutil.rmtree(str(root))
     result = host.cli('rescan')
     assert result.returncode == 1 and 'does not exist' in json.loads(result.stdout)['maps'][0]['last_error']
+
+
+def test_two_way_maps_keep_a_shared_folder_in_step_on_two_hosts(server, tmp_path):
+    """Issue 13 point 6 (the filecloudsync monitor case): two services, two folders, one prefix;
+    a change on one host reaches the other by its rescan timer (1 s here)."""
+    prefix = '%s/shared' % server.bucket
+    hosts = []
+    for name in ('web1', 'web2'):
+        root = tmp_path / name / 'folder'
+        root.mkdir(parents=True)
+        hosts.append(WatchHost(tmp_path / name, server, [{'name': 'shared', 's3': prefix, 'master': str(root),
+                                                          'mode': 'two-way'}], delete=True, rescan_interval_s=1))
+    web1, web2 = hosts
+    roots = [master(h, 'shared') for h in hosts]
+    try:
+        for host in hosts:
+            host.start()
+        write(roots[0], 'keep.txt', 'a folder emptied is never propagated: keep one file')
+        write(roots[0], 'docs/a.txt', 'from web1')
+        wait_for(lambda: _read(roots[1], 'docs/a.txt') == b'from web1', what='web1 -> web2')
+        write(roots[1], 'docs/a.txt', 'edited on web2')
+        wait_for(lambda: _read(roots[0], 'docs/a.txt') == b'edited on web2', what='web2 -> web1')
+        os.unlink(os.path.join(roots[1], 'docs', 'a.txt'))
+        wait_for(lambda: _read(roots[0], 'docs/a.txt') is None, what='the deletion reaching web1')
+        assert bucket_objects(server, 'shared/docs/') == {}
+        assert any(r['event'] == 'deleted_locally' for r in web1.log_records())
+        assert web1.map_status('shared')['last_error'] is None and web2.map_status('shared')['sent'] >= 1
+    finally:
+        for host in hosts:
+            assert host.stop() == 0, host.log_text()[-2000:]
+
+
+def _read(root, relpath):
+    try:
+        with open(os.path.join(root, *relpath.split('/')), 'rb') as f:
+            return f.read()
+    except FileNotFoundError:
+        return None
+
+
+def test_a_rename_copy_never_replaces_a_key_nor_copies_other_bytes(server, tmp_path):
+    """watch/renames.py on its own: the copy is made only to a free key and from the object the manifest
+    recorded; anything else is left to the pass (an upload)."""
+    root, state = tmp_path / 'master', str(tmp_path / 'state')
+    write(root, 'a.txt', 'recorded bytes')
+    m = validate_map({'name': 'r', 's3': '%s/renames' % server.bucket, 'master': str(root)}, 'master', 0, 't')[0]
+    host = WatchHost(tmp_path / 'host', server, [])
+    store = make_store(host.config['connection'])
+    options = SyncOptions(delete=False, state_dir=state, lock_dir=state)
+    assert run_pass(m, store, options, server.endpoint_url).sent == 1  # the manifest records a.txt
+    os.rename(str(root / 'a.txt'), str(root / 'b.txt'))
+    put(server, 'renames/b.txt', 'someone else')  # the new key exists: never replaced by a copy
+    assert copy_renamed(m, store, state, server.endpoint_url, ['b.txt'], ['a.txt']) == []
+    assert bucket_objects(server, 'renames/b.txt') == {'renames/b.txt': b'someone else'}
+    server.direct_client().delete_object(Bucket=server.bucket, Key='renames/b.txt')
+    put(server, 'renames/a.txt', 'changed by someone')  # not the object the record names
+    assert copy_renamed(m, store, state, server.endpoint_url, ['b.txt'], ['a.txt']) == []
+    assert 'renames/b.txt' not in bucket_objects(server, 'renames/')

@@ -45,6 +45,8 @@ class WatchConfig:
     max_delete: Budget = field(default_factory=lambda: parse_budget("50%"))
     connection: dict[str, t.Any] = field(default_factory=dict)
     source: str = "config"
+    #: Names of the maps in two-way mode (``mode: two-way``); the others push.
+    two_way: frozenset[str] = frozenset()
 
 
 def _number(raw: t.Mapping[str, t.Any], key: str, default: float, where: str, minimum: float = 0.0,
@@ -82,27 +84,29 @@ def _connection(raw: t.Any, where: str) -> dict[str, t.Any]:
     return conn
 
 
-def _maps(raw: t.Any, where: str) -> list[SyncMap]:
+def _maps(raw: t.Any, where: str) -> tuple[list[SyncMap], frozenset[str]]:
     if not isinstance(raw, list) or not raw:
         raise ConfigError(f"{where}: 'maps' must be a non-empty list of map objects")
     maps: list[SyncMap] = []
+    two_way: set[str] = set()
     for index, item in enumerate(raw):
         if isinstance(item, dict):
             unknown = sorted(set(item) - set(MAP_KEYS))
             if unknown:
                 raise ConfigError(f"{where}: map #{index} has unknown key(s) {unknown} (known: {list(MAP_KEYS)})")
             mode = item.get("mode", PUSH_MODE)
-            if mode == TWO_WAY_MODE:
-                raise ConfigError(f"{where}: map #{index}: mode 'two-way' is not supported by this version of "
-                                  f"s32s-watch (use s32s_sync on a timer)")
-            if mode != PUSH_MODE:
+            if mode not in (PUSH_MODE, TWO_WAY_MODE):
                 raise ConfigError(f"{where}: map #{index}: 'mode' must be 'push' or 'two-way', got {mode!r}")
             item = {k: v for k, v in item.items() if k != "mode"}
+        else:
+            mode = PUSH_MODE
         sync_map, _warnings = validate_map(item, "master", index, where)
         if any(m.name == sync_map.name for m in maps):
             raise ConfigError(f"{where}: map '{sync_map.name}' appears twice")
         maps.append(sync_map)
-    return maps
+        if mode == TWO_WAY_MODE:
+            two_way.add(sync_map.name)
+    return maps, frozenset(two_way)
 
 
 def parse_config(raw: t.Any, source: str = "config") -> WatchConfig:
@@ -137,7 +141,8 @@ def parse_config(raw: t.Any, source: str = "config") -> WatchConfig:
         budget = parse_budget(raw.get("max_delete", "50%"))
     except ConfigError as e:
         raise ConfigError(f"{source}: {e.msg}") from None
-    return WatchConfig(state_dir=os.path.normpath(state_dir), maps=_maps(raw.get("maps"), source), timing=timing,
+    maps, two_way = _maps(raw.get("maps"), source)
+    return WatchConfig(state_dir=os.path.normpath(state_dir), maps=maps, two_way=two_way, timing=timing,
                        rescan_interval_s=_number(raw, "rescan_interval_s", 3600.0, source, strict=True),
                        delete=delete, max_delete=budget, connection=_connection(raw.get("connection"), source),
                        source=source)

@@ -10,7 +10,9 @@ path(s) dirty (both ends of a move); a directory that appears, moves or
 goes asks for a settled rescan (its files may have arrived before its watch
 did); an event on the watched directory itself (deleted, unmounted) asks for
 one at once. Reads (``opened``, ``closed_no_write``) and the directories'
-own modifications are not changes. watchdog is imported here only, and only
+own modifications are not changes. In a two-way map every event asks for a
+settled pass (a two-way pass is a full sync), except in the names the pass
+writes itself (trash, lock). watchdog is imported here only, and only
 by ``run`` (``status`` works without it).
 """
 
@@ -24,6 +26,8 @@ import typing as t
 CHANGES = ("created", "modified", "deleted", "moved", "closed", "attrib")
 #: The directory event types that ask for a rescan.
 DIR_CHANGES = ("created", "deleted", "moved")
+#: Top-level names a two-way pass writes itself (its trash, its lock): not changes of the user.
+OWN_NAMES = (".s32s-trash", ".s32s-sync")
 
 
 def relpath_in(root: str, path: t.Union[str, bytes]) -> t.Optional[str]:
@@ -53,6 +57,10 @@ def route(worker: t.Any, event_type: str, is_directory: bool, paths: t.Sequence[
         if rel == "":
             if event_type in DIR_CHANGES:
                 worker.want_rescan(now, settle=False)
+        elif getattr(worker, "two_way", False):  # every pass is a full sync: no path to mark
+            if rel.split("/", 1)[0] not in OWN_NAMES and not worker.map.ignore.matches(rel) \
+                    and (not is_directory or event_type in DIR_CHANGES):
+                worker.want_rescan(now)
         elif is_directory:
             if event_type in DIR_CHANGES:
                 worker.want_rescan(now)

@@ -78,7 +78,7 @@ class Service:
         options = sync_options(self.config)
         endpoint = self.config.connection.get("endpoint_url") or ""
         return [MapWorker(m, queue, store, options, endpoint, self.config.rescan_interval_s, self.log, self.stop,
-                          self.ensure_watch) for m in self.config.maps]
+                          self.ensure_watch, two_way=m.name in self.config.two_way) for m in self.config.maps]
 
     # -- run -----------------------------------------------------------------
     def run(self) -> int:

@@ -61,4 +61,17 @@ def read_status(state_dir: str, map_names: t.Sequence[str]) -> dict[str, t.Any]:
     return {"running": bool(held and held[1] == lockfile.SERVICE), "maps": maps}
 
 
-__all__ = ["read_status"]
+def status_of(config_path: str) -> dict[str, t.Any]:
+    """The status document of the service configured by ``config_path`` (what ``s32s-watch status``
+    prints; for the module ``s32s_watch_info``).
+
+    :raises ConfigError: the configuration cannot be read or is invalid.
+    :raises OSError, sqlite3.Error: the state directory cannot be read.
+    """
+    from .config import load_config  # pylint: disable=import-outside-toplevel
+
+    config = load_config(config_path)
+    return read_status(config.state_dir, [m.name for m in config.maps])
+
+
+__all__ = ["read_status", "status_of"]

@@ -32,11 +32,16 @@ from ..sides.s3store import S3Store
 from . import rules
 from .passes import MAP_PROBLEM, REFUSED, Outcome, run_pass
 from .queue import Queue
+from .renames import copy_renamed
+from .two_way_pass import run_two_way
 
 #: Most paths in one targeted pass (a stop request waits for one pass at most).
 BATCH = 200
 #: Longest sleep of an idle worker (seconds): the loop only reads the local queue.
 IDLE_WAKE_S = 5.0
+#: Log event of each kind of action a pass applied.
+_DONE_EVENTS = {"create": "sent", "update": "sent", "upload": "sent", "delete": "deleted", "download": "received",
+                "local_delete": "deleted_locally", "rename": "renamed"}
 
 
 class MapWorker(threading.Thread):
@@ -45,14 +50,17 @@ class MapWorker(threading.Thread):
     :param stop: set by the service to end the thread after its current pass.
     :param log: a ``log.JsonLog``.
     :param ensure_watch: called before each rescan (re-arms a lost watch).
+    :param two_way: the map syncs both ways (``two_way_pass.py``): every pass is
+        a full two-way sync, asked for by local events (settled) and the timer.
     """
 
     def __init__(self, m: SyncMap, queue: Queue, store: S3Store, options: SyncOptions, endpoint: str,
                  rescan_interval_s: float, log: t.Callable[..., None], stop: threading.Event,
-                 ensure_watch: t.Optional[t.Callable[["MapWorker"], None]] = None) -> None:
+                 ensure_watch: t.Optional[t.Callable[["MapWorker"], None]] = None, two_way: bool = False) -> None:
         super().__init__(name=f"s32s-watch-{m.name}", daemon=True)
         self.map, self.queue, self.store, self.options, self.endpoint = m, queue, store, options, endpoint
         self.interval, self.log, self.stop, self.ensure_watch = rescan_interval_s, log, stop, ensure_watch
+        self.two_way = two_way
         self.timing = queue.timing
         self.wake = threading.Event()
         self._inbox: dict[str, float] = {}
@@ -156,6 +164,11 @@ class MapWorker(threading.Thread):
                                        self.options.delete)].append(entry.relpath)
         if by_action[rules.DROP]:
             self.queue.update(self.map.name, lambda e: rules.after_success(e, taken_at), by_action[rules.DROP])
+        gone = by_action[rules.DELETE] + by_action[rules.DROP]
+        if by_action[rules.SEND] and gone and self.options.state_dir:
+            for old, new in copy_renamed(self.map, self.store, self.options.state_dir, self.endpoint,
+                                         by_action[rules.SEND], gone):
+                self.log("info", "copied", map=self.map.name, path=new, source=old)
         for kind in (rules.SEND, rules.DELETE):
             batch = by_action[kind]
             if batch and not self.stop.is_set():
@@ -196,7 +209,10 @@ class MapWorker(threading.Thread):
         if self.ensure_watch is not None:
             self.ensure_watch(self)
         self.log("info", "rescan", map=self.map.name)
-        outcome = run_pass(self.map, self.store, self.options, self.endpoint)
+        if self.two_way:
+            outcome = run_two_way(self.map, self.store, self.options, self.endpoint)
+        else:
+            outcome = run_pass(self.map, self.store, self.options, self.endpoint)
         now = time.time()
         name = self.map.name
         ok = False
@@ -233,7 +249,7 @@ class MapWorker(threading.Thread):
 
     def _log_done(self, outcome: Outcome) -> None:
         for kind, relpath in outcome.done:
-            self.log("info", "deleted" if kind == "delete" else "sent", map=self.map.name, path=relpath)
+            self.log("info", _DONE_EVENTS.get(kind, kind), map=self.map.name, path=relpath)
 
 
 def _exists(path: str) -> bool:

@@ -65,7 +65,6 @@ def test_every_documented_key_is_taken():
     ({"maps": [{"name": "a", "s3": "bkt/a"}]}, "field 'master' is required"),
     ({"maps": [{"name": "a", "s3": "bkt/a", "master": "/a", "slave": "/b"}]}, "unknown key(s) ['slave']"),
     ({"maps": [{"name": "a", "s3": "bkt/a", "master": "/a", "mode": "pull"}]}, "'mode' must be 'push' or 'two-way'"),
-    ({"maps": [{"name": "a", "s3": "bkt/a", "master": "/a", "mode": "two-way"}]}, "not supported by this version"),
     ({"maps": [{"name": "a", "s3": "bkt/a", "master": "/a"}, {"name": "a", "s3": "bkt/c", "master": "/c"}]},
      "map 'a' appears twice"),
 ])
@@ -73,6 +72,12 @@ def test_invalid_values_are_clear_errors(changes, message):
     with pytest.raises(ConfigError) as err:
         parse_config(raw(**changes), "/opt/s32s-watch/etc/config.json")
     assert message in err.value.msg and "/opt/s32s-watch/etc/config.json" in err.value.msg
+
+
+def test_a_map_may_sync_both_ways():
+    config = parse_config(raw(maps=[{"name": "shared", "s3": "bkt/shared", "master": "/srv/shared", "mode": "two-way"},
+                                    {"name": "site", "s3": "bkt/site", "master": "/srv/site"}]))
+    assert config.two_way == {"shared"}
 
 
 def test_a_file_that_is_not_json_names_the_file(tmp_path):

@@ -50,6 +50,20 @@ def test_events_only_mark_paths(event_type, is_dir, paths, marked, rescans):
     assert worker.marked == marked and worker.rescans == rescans
 
 
+@pytest.mark.parametrize("event_type, is_dir, paths, rescans", [
+    ("created", False, ["/srv/m/a.txt"], [True]),  # a two-way pass is a full sync: no path is marked
+    ("modified", True, ["/srv/m/d"], []),
+    ("created", False, ["/srv/m/.s32s-trash/x/a.txt"], []),  # written by the pass itself
+    ("created", False, ["/srv/m/a.swp"], []),
+    ("opened", False, ["/srv/m/a.txt"], []),
+])
+def test_in_two_way_mode_events_ask_for_a_settled_pass(event_type, is_dir, paths, rescans):
+    worker = FakeWorker()
+    worker.two_way = True
+    route(worker, event_type, is_dir, paths, 1.0)
+    assert worker.marked == [] and worker.rescans == rescans
+
+
 def test_relpaths_stay_inside_the_root():
     assert relpath_in("/srv/m", b"/srv/m/a/b") == "a/b"
     assert relpath_in("/srv/m", "/srv/m") == ""

@@ -11,7 +11,7 @@ import time
 from ansible_collections.s32s.sync.plugins.module_utils._engine.watch import lockfile, rules
 from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.queue import Queue, queue_path
 from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.rules import Timing
-from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.status import read_status
+from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.status import read_status, status_of
 
 T = Timing(settle_s=1.0, settle_max_s=10.0)
 
@@ -86,3 +86,12 @@ def test_rescan_requests_wait_then_carry_their_outcome(tmp_path):
     assert queue.pending_requests() == [] and queue.request_outcome(first) is True
     assert queue.request_outcome(second) is False and queue.request_outcome(999) is None
     assert time.time() > 0
+
+
+def test_status_of_a_configuration_file(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text('{"version": 1, "state_dir": "%s", "maps": [{"name": "a", "s3": "bkt/a", "master": "/a"}]}'
+                      % (tmp_path / "state"))
+    (tmp_path / "state").mkdir()
+    Queue(str(tmp_path / "state"), T).record("a", sent=2)
+    assert [(m["name"], m["sent"]) for m in status_of(str(config))["maps"]] == [("a", 2)]

@@ -123,7 +123,7 @@ def test_a_poison_path_goes_dead_without_blocking_the_others(tmp_path):
     queue = Queue(str(tmp_path), timing, rand=lambda: 0.0)
     queue.mark_many("m", {"poison": 0.0, "a": 0.0})
     now, sent = 0.0, []
-    for _ in range(50):
+    for _turn in range(50):
         ready = queue.ready("m", now, 100)
         for entry in ready:
             if entry.relpath == "poison":

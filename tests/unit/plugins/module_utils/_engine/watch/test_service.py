@@ -29,8 +29,9 @@ def test_an_overflow_warning_of_watchdog_rescans_every_map():
     logger = logging.getLogger("watchdog")
     logger.addHandler(hook)
     try:
-        logging.getLogger("watchdog.observers.inotify_c").warning("Inotify queue overflowed; filesystem events were lost")
-        logging.getLogger("watchdog.observers.inotify_c").info("not a problem")
+        inotify_log = logging.getLogger("watchdog.observers.inotify_c")
+        inotify_log.warning("Inotify queue overflowed; filesystem events were lost")
+        inotify_log.info("not a problem")
     finally:
         logger.removeHandler(hook)
     assert [w.rescans for w in service.workers] == [[False], [False]]  # at once, not settled
