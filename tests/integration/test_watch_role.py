@@ -211,35 +211,41 @@ def test_a_changed_or_stale_engine_file_is_put_right_and_notifies(installed):
 
 def test_the_unit_file_passes_systemd_analyze_verify(installed, ansible_env):
     """The unit as the role renders it (tasks_from unit.yml: the same template task the systemd path
-    runs), for root and for another user, checked by systemd-analyze verify against the installed launcher."""
+    runs), for root, another user and a two-way map, checked by systemd-analyze verify against the
+    installed launcher."""
     analyze = shutil.which('systemd-analyze')
     if analyze is None:  # pragma: no cover - this machine has it
         pytest.skip('systemd-analyze is not installed')
     host = installed
+    master = host.vars['watch_maps'][0]['master']
+    two_way = [dict(host.vars['watch_maps'][0], mode='two-way')]
+    cases = {'root': {'watch_user': 'root'}, 'daemon': {'watch_user': 'daemon'},
+             'two-way': {'watch_user': 'root', 'watch_maps': two_way}}
     units = {}
-    for user in ('root', 'daemon'):
-        unit_dir = os.path.join(host.tmp, 'units-' + user)
+    for case, extra in cases.items():
+        unit_dir = os.path.join(host.tmp, 'units-' + case)
         os.makedirs(unit_dir, exist_ok=True)
         play = [{'name': 'render the unit', 'hosts': 'box', 'gather_facts': False, 'tasks': [
             {'name': 'unit', 'ansible.builtin.include_role': {'name': 's32s.sync.watch', 'tasks_from': 'unit.yml'},
-             'vars': dict(host.vars, watch_user=user, watch_systemd_unit_dir=unit_dir)}]}]
+             'vars': dict(host.vars, watch_systemd_unit_dir=unit_dir, **extra)}]}]
         rc, _results, out, err = run_playbook(play, ansible_env, host.tmp, '-i', inventory(host.tmp))
         assert rc == 0, out[-3000:] + err[-2000:]
-        units[user] = os.path.join(unit_dir, 's32s-watch.service')
-        proc = subprocess.run([analyze, 'verify', units[user]], capture_output=True, text=True, timeout=60,
-                              check=False)
+        path = os.path.join(unit_dir, 's32s-watch.service')
+        proc = subprocess.run([analyze, 'verify', path], capture_output=True, text=True, timeout=60, check=False)
         # verify exits 0 on unknown keys or bad values too; it only warns: nothing on stderr is accepted
-        assert proc.returncode == 0 and proc.stderr.strip() == '', (user, proc.stderr)
-    with open(units['root'], encoding='utf-8') as f:
-        unit = f.read()
+        assert proc.returncode == 0 and proc.stderr.strip() == '', (case, proc.stderr)
+        with open(path, encoding='utf-8') as f:
+            units[case] = f.read()
     launcher = os.path.join(host.install_dir, 'bin', 's32s-watch')
     for line in ('ExecStart=%s run' % launcher, 'User=root', 'NoNewPrivileges=yes', 'ProtectSystem=strict',
                  'ReadWritePaths=%s' % host.state_dir, 'PrivateTmp=yes', 'Restart=on-failure', 'KillSignal=SIGTERM',
                  'TimeoutStopSec=30', 'CapabilityBoundingSet=CAP_DAC_READ_SEARCH'):
-        assert '\n%s\n' % line in unit, line
-    assert unit.count('ReadWritePaths=') == 1
-    with open(units['daemon'], encoding='utf-8') as f:
-        assert '\nCapabilityBoundingSet=\n' in f.read()
+        assert '\n%s\n' % line in units['root'], line
+    assert units['root'].count('ReadWritePaths=') == 1
+    assert '\nUser=daemon\n' in units['daemon'] and '\nCapabilityBoundingSet=\n' in units['daemon']
+    # a two-way map writes its master: that directory (only) becomes writable too
+    assert '\nReadWritePaths=%s %s\n' % (host.state_dir, master) in units['two-way']
+    assert '\nCapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_DAC_OVERRIDE CAP_CHOWN CAP_FOWNER\n' in units['two-way']
 
 
 #: case -> (role variables over the valid ones, words the error must contain)
@@ -248,7 +254,8 @@ BAD_VARIABLES = {
     'unknown manager': ({'watch_service_manager': 'upstart'}, ['watch_service_manager', 'systemd', 'none']),
     'a slave key': ({'watch_maps': [{'name': 'a', 's3': 'b/c', 'master': '/srv/a', 'slave': '/x'}]}, ['slave']),
     'a map without s3': ({'watch_maps': [{'name': 'a', 'master': '/srv/a'}]}, ['s3']),
-    'two-way mode': ({'watch_maps': [{'name': 'a', 's3': 'b/c', 'master': '/srv/a', 'mode': 'two-way'}]}, ['mode']),
+    'unknown mode': ({'watch_maps': [{'name': 'a', 's3': 'b/c', 'master': '/srv/a', 'mode': 'mirror'}]},
+                     ['mode', 'push', 'two-way']),
     'not a bool': ({'watch_delete': 'perhaps'}, ['watch_delete']),
     'a string of rules': ({'watch_maps': [{'name': 'a', 's3': 'b/c', 'master': '/srv/a', 'ignore': '*.tmp'}]},
                           ['ignore', 'list']),
