@@ -239,7 +239,7 @@ def test_the_unit_file_passes_systemd_analyze_verify(installed, ansible_env):
     launcher = os.path.join(host.install_dir, 'bin', 's32s-watch')
     for line in ('ExecStart=%s run' % launcher, 'User=root', 'NoNewPrivileges=yes', 'ProtectSystem=strict',
                  'ReadWritePaths=%s' % host.state_dir, 'PrivateTmp=yes', 'Restart=on-failure', 'KillSignal=SIGTERM',
-                 'TimeoutStopSec=30', 'CapabilityBoundingSet=CAP_DAC_READ_SEARCH'):
+                 'TimeoutStopSec=30', 'CapabilityBoundingSet=CAP_DAC_READ_SEARCH', 'SystemCallFilter=@system-service'):
         assert '\n%s\n' % line in units['root'], line
     assert units['root'].count('ReadWritePaths=') == 1
     assert '\nUser=daemon\n' in units['daemon'] and '\nCapabilityBoundingSet=\n' in units['daemon']
