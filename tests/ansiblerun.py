@@ -79,6 +79,15 @@ def write(path, text):
         f.write(text)
 
 
+def fake_watch_install(root, stdout, rc=0):
+    """An install dir of the s32s-watch service whose ``bin/s32s-watch status`` prints ``stdout`` and exits with
+    ``rc`` (any other command: rc 2), for tests of s32s_watch_info alone; returns ``root``."""
+    launcher = os.path.join(root, 'bin', 's32s-watch')
+    write(launcher, '#!/bin/sh\n[ "$1" = status ] || exit 2\ncat <<\'EOF\'\n%s\nEOF\nexit %d\n' % (stdout, rc))
+    os.chmod(launcher, 0o755)
+    return root
+
+
 def tree(root):
     """relpath -> (content, mtime_ns) of every file under root ({} if it does not exist)."""
     out = {}

@@ -34,6 +34,8 @@ ROLE_OPTIONS = {
     'pull': {'pull_maps_s3_path', 'pull_maps', 'pull_names', 'pull_max_delete', 'pull_owner', 'pull_mode',
              'pull_restart_services', 'pull_endpoint_url', 'pull_access_key', 'pull_secret_key',
              'pull_state_dir'},
+    'watch': {'watch_maps', 'watch_delete', 'watch_max_delete', 'watch_endpoint_url', 'watch_secret_key',
+              'watch_install_dir', 'watch_state_dir', 'watch_virtualenv', 'watch_service_manager', 'watch_user'},
 }
 HEADER = re.compile(r'^([A-Z][A-Z ]+[A-Z])(?: \(.*\))?:', re.M)
 

@@ -15,7 +15,7 @@ import pwd
 import pytest
 import yaml
 
-from ansiblerun import run_playbook
+from ansiblerun import fake_watch_install, run_playbook
 from syncrun import put, write
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -48,13 +48,17 @@ def test_examples_run(module, moto_s3, rclone_s3, ansible_env, tmp_path):
     put(s3, 'spam/foo/maps/map.json', json.dumps(maps))
     put(s3, 'www/site/index.html', b'<h1>example</h1>')
     put(s3, 'data/a.txt', b'a')
+    status = {'running': True, 'maps': [{'name': 'site', 'queue_depth': 0, 'last_scan': None, 'last_success': None,
+                                         'sent': 1, 'deleted': 0, 'failed': 0, 'dead_letters': [], 'last_error': None}]}
+    watch_installs = {p: fake_watch_install(str(tmp_path / p.strip('/').replace('/', '-')), json.dumps(status))
+                      for p in ('/opt/s32s-watch', '/srv/s32s-watch')}
     owner = 'www-data' if _user_exists('www-data') else pwd.getpwuid(os.getuid()).pw_name
     text = examples_of(os.path.join(REPO_ROOT, 'plugins', 'modules', module + '.py'))
     for old, new in (('backup-bucket', rclone_s3.bucket), ('example-bucket-copy', s3.bucket + '-copy'),
                      ('example-bucket', s3.bucket), ('/srv/www/site', str(master)),
                      ('/var/www/html', str(slave)), ('/etc/s32s/maps.json', str(maps_file)),
                      ('https://s3.example.com', s3.endpoint_url), ('https://ceph.example.com', rclone_s3.endpoint_url),
-                     ('www-data', owner)):
+                     ('www-data', owner)) + tuple(watch_installs.items()):
         text = text.replace(old, new)
     s3.create_bucket(s3.bucket + '-copy')
     tasks = yaml.safe_load(text)

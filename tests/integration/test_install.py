@@ -34,7 +34,10 @@ REQUIRED = ('MANIFEST.json', 'FILES.json', 'README.md', 'LICENSE', 'CHANGELOG.rs
             'plugins/doc_fragments/common.py', 'roles/pull/meta/argument_specs.yml',
             'roles/push/meta/argument_specs.yml', 'roles/pull/handlers/main.yml',
             'roles/pull/README.md', 'roles/push/README.md',
-            'playbooks/deploy_site.yml', 'playbooks/publish_site.yml', 'playbooks/replicate.yml')
+            'playbooks/deploy_site.yml', 'playbooks/publish_site.yml', 'playbooks/replicate.yml',
+            # the role s32s.sync.watch copies the engine from the installed collection onto its hosts
+            'roles/watch/README.md', 'roles/watch/files/pack_engine.py', 'roles/watch/templates/s32s-watch.j2',
+            'plugins/module_utils/_engine/watch/cli.py', 'plugins/modules/s32s_watch_info.py', 'playbooks/watch.yml')
 
 
 def galaxy_yml():

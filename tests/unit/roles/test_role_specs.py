@@ -22,14 +22,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 ROLES = {'pull': pull_argument_spec, 'push': push_argument_spec, 'share': sync_argument_spec}
 #: The module each role runs.
 MODULES = {'pull': 's32s.sync.s32s_pull', 'push': 's32s.sync.s32s_push', 'share': 's32s.sync.s32s_sync'}
+#: Every role with meta/argument_specs.yml and defaults/main.yml (watch runs no module: it installs a service).
+SPEC_ROLES = sorted(ROLES) + ['watch']
 #: Role variables that are not module options.
 ROLE_ONLY = {'pull': {'restart_services'}, 'push': set(), 'share': {'restart_services'}}
 #: Registered results (outputs, not inputs).
-OUTPUTS = {'pull_result', 'push_result', 'share_result'}
+OUTPUTS = {'pull_result', 'push_result', 'share_result', 'watch_status'}
 #: Tags (same naming scheme).
-TAGS = {'pull_preflight', 'pull_sync', 'push_preflight', 'push_sync', 'share_preflight', 'share_sync'}
+TAGS = {'pull_preflight', 'pull_sync', 'push_preflight', 'push_sync', 'share_preflight', 'share_sync',
+        'watch_preflight', 'watch_install', 'watch_configure', 'watch_run', 'watch_status'}
 #: Inventory groups the playbooks run on (same naming scheme).
-GROUPS = {'share_hosts'}
+GROUPS = {'share_hosts', 'watch_hosts'}
 TYPES = {'str': str, 'path': str, 'raw': (str, int), 'bool': bool, 'int': int, 'float': (int, float), 'list': list,
          'dict': dict}
 
@@ -54,7 +57,7 @@ def module_spec(role):
     return spec
 
 
-@pytest.mark.parametrize('role', sorted(ROLES))
+@pytest.mark.parametrize('role', SPEC_ROLES)
 def test_every_default_is_in_argument_specs_with_the_same_value(role):
     defaults = load(role, 'defaults', 'main.yml')
     opts = options(role)
@@ -68,7 +71,7 @@ def test_every_default_is_in_argument_specs_with_the_same_value(role):
         assert isinstance(value, TYPES[opts[name]['type']]), (name, opts[name]['type'], value)
 
 
-@pytest.mark.parametrize('role', sorted(ROLES))
+@pytest.mark.parametrize('role', SPEC_ROLES)
 def test_every_argument_spec_option_has_a_default(role):
     defaults = load(role, 'defaults', 'main.yml')
     for name, spec in options(role).items():
@@ -78,12 +81,13 @@ def test_every_argument_spec_option_has_a_default(role):
             assert spec['default'] in spec['choices'], name
 
 
-@pytest.mark.parametrize('role', sorted(ROLES))
+@pytest.mark.parametrize('role', SPEC_ROLES)
 def test_secrets_are_no_log(role):
     opts = options(role)
     for name in ('secret_key', 'session_token'):
         assert opts['%s_%s' % (role, name)].get('no_log') is True
-        assert module_spec(role)[name].get('no_log') is True
+        if role in ROLES:
+            assert module_spec(role)[name].get('no_log') is True
 
 
 @pytest.mark.parametrize('role', sorted(ROLES))
@@ -126,13 +130,16 @@ def test_the_task_passes_every_variable_to_its_option(role):
 @pytest.mark.parametrize('path', [
     'roles/pull/tasks/main.yml', 'roles/pull/tasks/preflight.yml', 'roles/pull/handlers/main.yml',
     'roles/push/tasks/main.yml', 'roles/push/tasks/preflight.yml', 'roles/share/tasks/main.yml',
-    'roles/share/handlers/main.yml', 'playbooks/deploy_site.yml', 'playbooks/publish_site.yml',
-    'playbooks/share.yml', 'playbooks/inventory/example.yml'])
+    'roles/share/handlers/main.yml', 'roles/watch/tasks/main.yml', 'roles/watch/tasks/preflight.yml',
+    'roles/watch/tasks/install.yml', 'roles/watch/tasks/configure.yml',
+    'roles/watch/tasks/unit.yml', 'roles/watch/handlers/main.yml', 'roles/watch/vars/main.yml',
+    'roles/watch/templates/s32s-watch.service.j2', 'playbooks/deploy_site.yml', 'playbooks/publish_site.yml',
+    'playbooks/share.yml', 'playbooks/watch.yml', 'playbooks/inventory/example.yml'])
 def test_every_variable_used_exists(path):
     known = OUTPUTS | TAGS | GROUPS
-    for role in ROLES:
+    for role in SPEC_ROLES:
         known.update(options(role))
-    used = set(re.findall(r'(?<![\w.])((?:pull|push|share)_\w+)', read(path)))
+    used = set(re.findall(r'(?<![\w.])((?:pull|push|share|watch)_\w+)', read(path)))
     if path.startswith('roles/'):
         assert used, 'no role variable found: the pattern is wrong'
     assert used - known == set()
@@ -155,7 +162,7 @@ def test_handlers_restart_on_their_topic_only_and_the_public_topic_is_always_def
                               "if %s_restart_services | length > 0 else []) }}" % (topic, topic, role))
 
 
-@pytest.mark.parametrize('role', sorted(ROLES))
+@pytest.mark.parametrize('role', SPEC_ROLES)
 def test_the_readme_names_only_real_variables_and_every_group(role):
     """roles/<role>/README.md (the Galaxy importer requires one) points at the argument specs and does not drift."""
     text = read('roles', role, 'README.md')

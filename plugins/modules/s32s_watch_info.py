@@ -1,0 +1,196 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: s32s.sync contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: s32s_watch_info
+short_description: Status of the s32s-watch service (continuous sync) on the host
+version_added: 0.2.0
+description:
+  - Runs C(<install_dir>/bin/s32s-watch status) on the managed host and returns its document - per map the queue
+    depth, the last scan and the last success, what was sent, deleted and failed, and the dead letters (paths that
+    failed every attempt and wait for the next rescan).
+  - The service is installed by the role C(s32s.sync.watch). The command reads the service's state directory, so
+    it reports whether the service is running or not.
+  - Changes nothing; runs in check mode too.
+author:
+  - s32s.sync developers (@s32s)
+options:
+  install_dir:
+    description:
+      - Where the role C(s32s.sync.watch) installed the service (its C(watch_install_dir)).
+    type: path
+    default: /opt/s32s-watch
+attributes:
+  check_mode:
+    description: Reads only; returns the same result in check mode.
+    support: full
+  diff_mode:
+    description: Returns no diff.
+    support: none
+  idempotent:
+    description: Never changes anything.
+    support: full
+  platform:
+    description: Target OS/families that can be operated against.
+    support: full
+    platforms: posix
+notes:
+  - The module needs nothing but Python on the host (no boto3) and takes no AWS connection option; the service
+    reads its own configuration. It is therefore not in the action group C(s32s.sync.s32s), whose
+    C(module_defaults) carry the connection options of the sync modules.
+  - Run it with the privileges of the service user (C(become)) when the state directory is private to that user.
+seealso:
+  - module: s32s.sync.s32s_push
+"""
+
+EXAMPLES = r"""
+- name: Read the status of the watcher
+  s32s.sync.s32s_watch_info:
+    install_dir: /opt/s32s-watch
+  register: watch
+
+- name: Fail when a path is stuck
+  ansible.builtin.assert:
+    that: watch.maps | map(attribute='dead_letters') | flatten | length == 0
+    fail_msg: "{{ watch.maps | map(attribute='dead_letters') | flatten | map(attribute='path') | join(', ') }}"
+
+- name: Count what a service installed elsewhere has sent
+  s32s.sync.s32s_watch_info:
+    install_dir: /srv/s32s-watch
+  register: other
+
+- name: Show the count
+  ansible.builtin.debug:
+    msg: "{{ other.maps | map(attribute='sent') | sum }} file(s) sent"
+"""
+
+RETURN = r"""
+running:
+  description: Whether the service runs (it holds the lock of its state directory).
+  returned: always
+  type: bool
+maps:
+  description: One entry per map of the service's configuration, as C(s32s-watch status) prints it.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The map name.
+      type: str
+      returned: always
+    queue_depth:
+      description: Paths waiting to be sent (settling or backing off after a failure); dead letters are not counted.
+      type: int
+      returned: always
+    last_scan:
+      description: When the last full rescan of the map ended (ISO 8601, UTC), or null before the first.
+      type: str
+      returned: always
+    last_success:
+      description: When the last full rescan with nothing failed or refused ended (ISO 8601, UTC), or null.
+      type: str
+      returned: always
+    sent:
+      description: Objects uploaded since the state directory was created.
+      type: int
+      returned: always
+    deleted:
+      description: Objects deleted since the state directory was created.
+      type: int
+      returned: always
+    failed:
+      description: Attempts that failed since the state directory was created.
+      type: int
+      returned: always
+    last_error:
+      description: Why the last pass of the map failed or was refused, or null after a clean pass.
+      type: str
+      returned: always
+    dead_letters:
+      description: Paths that failed every attempt; each is retried at the next rescan.
+      type: list
+      elements: dict
+      returned: always
+      contains:
+        path:
+          description: The path relative to the map's C(master).
+          type: str
+          returned: always
+        reason:
+          description: The last error.
+          type: str
+          returned: always
+  sample:
+    - name: site
+      last_error: null
+      queue_depth: 0
+      last_scan: "2026-12-03T10:00:00Z"
+      last_success: "2026-12-03T10:04:12Z"
+      sent: 42
+      deleted: 0
+      failed: 1
+      dead_letters: [{path: private/key.pem, reason: "Permission denied"}]
+command:
+  description: The command that was run.
+  returned: always
+  type: list
+  elements: str
+  sample: [/opt/s32s-watch/bin/s32s-watch, status]
+"""
+
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+#: Result keys Ansible gives a meaning of its own; a status document never overrides them.
+RESERVED = frozenset(("changed", "failed", "msg", "rc", "skipped", "invocation", "warnings", "deprecations",
+                      "ansible_facts", "command"))
+
+
+def launcher_path(install_dir: str) -> str:
+    """The installed command, ``<install_dir>/bin/s32s-watch`` (layout of the role s32s.sync.watch)."""
+    return os.path.join(install_dir, "bin", "s32s-watch")
+
+
+def parse_status(stdout: str) -> dict:
+    """The status document of ``s32s-watch status`` (one JSON object with a ``maps`` list).
+
+    :raises ValueError: when ``stdout`` is not such a document (the message says what is wrong).
+    """
+    try:
+        document = json.loads(stdout)
+    except ValueError as e:
+        raise ValueError("its output is not JSON (%s)" % e) from None
+    if not isinstance(document, dict) or not isinstance(document.get("maps"), list):
+        raise ValueError("its output has no list 'maps'")
+    return {key: value for key, value in document.items() if key not in RESERVED}
+
+
+def main() -> None:
+    """Entry point of s32s_watch_info."""
+    module = AnsibleModule(argument_spec={"install_dir": {"type": "path", "default": "/opt/s32s-watch"}},
+                           supports_check_mode=True)
+    command = [launcher_path(module.params["install_dir"]), "status"]
+    if not os.path.isfile(command[0]):
+        module.fail_json(msg="s32s-watch is not installed in %s (no %s): install it with the role s32s.sync.watch, "
+                             "or set install_dir to its watch_install_dir" % (module.params["install_dir"], command[0]),
+                         command=command)
+    rc, stdout, stderr = module.run_command(command)
+    if rc != 0:
+        module.fail_json(msg="%s failed (rc=%d): %s" % (" ".join(command), rc, stderr.strip() or stdout.strip()),
+                         rc=rc, command=command)
+    try:
+        document = parse_status(stdout)
+    except ValueError as e:
+        module.fail_json(msg="%s: %s" % (" ".join(command), e), command=command)
+    module.exit_json(changed=False, command=command, **document)
+
+
+if __name__ == "__main__":
+    main()
