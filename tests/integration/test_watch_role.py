@@ -330,7 +330,7 @@ def served(request, s3_servers, tmp_path_factory, ansible_env):
     s3.bucket = s3.create_bucket()
     tmp = str(tmp_path_factory.mktemp('watch-served-' + request.param))
     host = Host(tmp, ansible_env, watch_maps=[{'name': 'site', 's3': '%s/site' % s3.bucket,
-                                                'master': os.path.join(tmp, 'master')}],
+                                               'master': os.path.join(tmp, 'master')}],
                 watch_endpoint_url=s3.endpoint_url, watch_access_key=s3.access_key, watch_secret_key=s3.secret_key,
                 watch_session_token='', watch_region=s3.region, watch_aws_config=s3.aws_config,
                 watch_settle_s=0.2, watch_settle_max_s=5, watch_retry_base_s=0.1, watch_retry_max_s=1,

@@ -80,12 +80,9 @@ def list_uploads(client: t.Any, location: S3Location) -> tuple[list[OpenUpload],
     while True:
         try:
             page = client.list_multipart_uploads(**kwargs)
-        except ClientError as e:
-            if e.response.get("Error", {}).get("Code") == "NoSuchUpload":
+        except (BotoCoreError, ClientError) as e:
+            if (getattr(e, "response", None) or {}).get("Error", {}).get("Code") == "NoSuchUpload":
                 return out, server_now  # rclone serve s3: a bucket that never had an upload
-            raise StoreError(f"listing the multipart uploads of {location} failed: {e}",
-                             code=type(e).__name__) from None
-        except BotoCoreError as e:
             raise StoreError(f"listing the multipart uploads of {location} failed: {e}",
                              code=type(e).__name__) from None
         if server_now is None:
