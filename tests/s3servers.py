@@ -374,7 +374,7 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         req.status = fault.status
-        code = {500: 'InternalError', 503: 'SlowDown', 403: 'AccessDenied', 404: 'NoSuchKey'}.get(
+        code = {500: 'InternalError', 503: 'SlowDown', 403: 'AccessDenied', 404: 'NoSuchKey', 412: 'PreconditionFailed'}.get(
             fault.status, 'InjectedFault')
         payload = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code>'
                    '<Message>fault injected by the test proxy</Message><Resource>%s</Resource>'

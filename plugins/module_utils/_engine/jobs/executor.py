@@ -100,7 +100,7 @@ def apply_plan(plan: Plan, src: t.Any, dst: t.Any, src_tree: Tree, dst_tree: Tre
             _transfer(pool, transfer.run, batch, applied)
     fixes = plan.of_kind(ATTRIBUTES)
     if fixes:
-        _transfer(pool, _fix_attributes(dst, src_tree), fixes, applied)
+        _transfer(pool, _fix_attributes(dst, src_tree, dst_tree), fixes, applied)
     dst.remove_temp_files(dst_tree)
     deletes = [a for a in plan.deletes if a not in first]
     dirs_to_remove = [a.relpath for a in plan.of_kind(RMDIR) if a not in first]
@@ -123,11 +123,15 @@ def apply_plan(plan: Plan, src: t.Any, dst: t.Any, src_tree: Tree, dst_tree: Tre
     return applied
 
 
-def _fix_attributes(dst: t.Any, src_tree: Tree) -> t.Callable[[Action], Written]:
+def _fix_attributes(dst: t.Any, src_tree: Tree, dst_tree: Tree) -> t.Callable[[Action], Written]:
     """Give an object in sync the attributes its rules want (``attributes`` actions):
-    the source entry and the object's ETag afterwards are the new record."""
+    the source entry and the object's ETag afterwards are the new record. The copy
+    is conditional on the ETag the listing showed, so an object another writer
+    replaced meanwhile is never adopted (the action fails; the next run plans again)."""
     def fix(action: Action) -> Written:
-        etag = dst.fix_attributes(action.relpath, action.size, dst.attributes.resolve(action.relpath))
+        listed = dst_tree.entries.get(action.relpath)
+        etag = dst.fix_attributes(action.relpath, action.size, dst.attributes.resolve(action.relpath),
+                                  if_match=listed.etag if listed is not None else None)
         if not etag:
             return None
         return src_tree.entries[action.relpath], Entry(action.relpath, action.size, 0, etag)

@@ -103,7 +103,7 @@ def run_maps(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options:
     pairs = map_pairs(direction, maps, store, options, endpoint)
     if check_mode or not options.lock_dir:
         runs = run_pairs(pairs, options, check_mode=check_mode, before_changes=before_changes)
-        return runs if check_mode else _sweep(runs, options)
+        return runs if check_mode else sweep_uploads(runs, options)
     labels: dict[str, str] = {}
     for m in maps:
         labels.setdefault(map_lock_path(direction, m, options.lock_dir, endpoint), f"map '{m.name}'")
@@ -111,10 +111,10 @@ def run_maps(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options:
     with contextlib.ExitStack() as stack:
         for path in sorted(labels):
             stack.enter_context(HostLock(path, options.lock_timeout, labels[path], what))
-        return _sweep(run_pairs(pairs, options, check_mode=check_mode, before_changes=before_changes), options)
+        return sweep_uploads(run_pairs(pairs, options, check_mode=check_mode, before_changes=before_changes), options)
 
 
-def _sweep(runs: list[PairRun], options: SyncOptions) -> list[PairRun]:
+def sweep_uploads(runs: list[PairRun], options: SyncOptions) -> list[PairRun]:
     """After a push's transfers, under its locks: abort the orphaned multipart uploads
     of each applied map's prefix (``sides/orphans.py``) and put what was resumed and
     aborted in ``run.details['multipart']``. A failed sweep is a warning, never a
@@ -140,4 +140,4 @@ def _sweep(runs: list[PairRun], options: SyncOptions) -> list[PairRun]:
     return runs
 
 
-__all__ = ["map_pairs", "map_lock_path", "run_maps", "PUSH", "PULL"]
+__all__ = ["map_pairs", "map_lock_path", "run_maps", "sweep_uploads", "PUSH", "PULL"]

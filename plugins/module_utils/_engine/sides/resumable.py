@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import time
 import typing as t
@@ -91,7 +92,9 @@ _CHANGE_NAMES = ("path", "size", "mtime", "ctime", "inode", "device")
 class UploadRecord(t.NamedTuple):
     """One open upload in the ledger: ``bucket``/``key``/``upload_id`` on the
     server, ``part_size`` (bytes) and ``identity`` of the file being sent from
-    ``path`` (absolute), ``started`` (local epoch seconds)."""
+    ``path`` (absolute), ``started`` (local epoch seconds), ``headers``: the
+    digest of the CreateMultipartUpload arguments (:func:`headers_digest`; the
+    attributes the object gets are fixed when the upload starts)."""
 
     bucket: str
     key: str
@@ -100,6 +103,15 @@ class UploadRecord(t.NamedTuple):
     identity: FileIdentity
     path: str
     started: float
+    headers: str = ""
+
+
+def headers_digest(headers: t.Mapping[str, t.Any]) -> str:
+    """A short digest (16 hex) of CreateMultipartUpload arguments: type, encoding,
+    metadata, tags, storage class, SSE. An upload started with other arguments
+    cannot be resumed, since Complete would give the object the old ones."""
+    blob = json.dumps(dict(headers), sort_keys=True, default=str).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()[:16]
 
 
 class Ledger(t.Protocol):
@@ -151,10 +163,14 @@ def part_is_kept(listed: t.Optional[ListedPart], length: int, md5_hex: str) -> b
     return listed is not None and listed.size == length and listed.etag == md5_hex
 
 
-def stale_reason(record: UploadRecord, identity: FileIdentity, part_size: int) -> str:
-    """Why a recorded upload cannot be resumed for this file now (``''``: it can)."""
+def stale_reason(record: UploadRecord, identity: FileIdentity, part_size: int, headers: str = "") -> str:
+    """Why a recorded upload cannot be resumed for this file now (``''``: it can).
+
+    ``headers``: :func:`headers_digest` of the arguments this upload would start with."""
     if record.part_size != part_size:
         return f"the part size changed ({record.part_size} -> {part_size} bytes)"
+    if record.headers != headers:
+        return "the object's attributes changed (type, metadata, tags, storage class or SSE)"
     changes = record.identity.changes(identity)
     return f"the file changed ({', '.join(changes)})" if changes else ""
 
@@ -244,19 +260,26 @@ def _upload_once(client: t.Any, bucket: str, key: str, path: str, relpath: str, 
     identity = FileIdentity.of(path, relpath)
     listed: dict[int, ListedPart] = {}
     record = ledger.get(bucket, key)
+    digest = headers_digest(headers)
     if record is not None:
-        reason = stale_reason(record, identity, part_size)
+        reason = stale_reason(record, identity, part_size, digest)
+        if not reason:
+            try:
+                listed = list_parts(client, bucket, key, record.upload_id)
+            except (BotoCoreError, ClientError) as e:  # e.g. s3:ListMultipartUploadParts denied
+                reason = f"its parts cannot be listed ({_code(e) or type(e).__name__})"
         if reason:
-            abort_upload(client, bucket, key, record.upload_id)
+            # A failed abort (denied) must not block the file for good: the upload is forgotten
+            # here and the sweep's age rule aborts it later (sides/orphans.py).
+            _abort_quietly(client, bucket, key, record.upload_id)
             ledger.drop(bucket, key)
             ledger.note({"event": "aborted", "key": key, "upload_id": record.upload_id, "reason": reason})
             record = None
-        else:
-            listed = list_parts(client, bucket, key, record.upload_id)
     recorded = True
     if record is None:
         upload_id = client.create_multipart_upload(Bucket=bucket, Key=key, **headers)["UploadId"]
-        record = UploadRecord(bucket, key, upload_id, part_size, identity, os.path.abspath(path), time.time())
+        record = UploadRecord(bucket, key, upload_id, part_size, identity, os.path.abspath(path), time.time(),
+                              digest)
         try:
             ledger.put(record)
         except OSError:  # an unwritable state dir: this upload cannot resume, so a failure aborts it
@@ -341,5 +364,5 @@ def _send_parts(client: t.Any, bucket: str, key: str, upload_id: str, path: str,
         os.close(fd)
 
 
-__all__ = ["FileIdentity", "UploadRecord", "Ledger", "FileChanged", "ListedPart", "part_ranges", "part_is_kept",
+__all__ = ["FileIdentity", "UploadRecord", "headers_digest", "Ledger", "FileChanged", "ListedPart", "part_ranges", "part_is_kept",
            "stale_reason", "abort_upload", "list_parts", "resumable_upload", "PART_WORKERS"]

@@ -139,17 +139,22 @@ class S3Side:
             etag = found.etag if found is not None else None
         return etag
 
-    def fix_attributes(self, relpath: str, size: int, attrs: AttributeSet) -> str:
+    def fix_attributes(self, relpath: str, size: int, attrs: AttributeSet,
+                       if_match: t.Optional[str] = None) -> str:
         """Give the object of ``relpath`` the attributes ``attrs`` without sending its bytes:
         a CopyObject onto itself (``REPLACE`` directives, storage class, SSE), or above
         5 GiB a multipart copy (``s3copy.server_side_copy``).
+
+        ``if_match``: the ETag the listing showed; every copy request carries it as
+        ``CopySourceIfMatch``, so bytes another writer put meanwhile are neither
+        adopted nor mixed into a multipart copy (a 412 raises ``StoreError``).
 
         :returns: the normalised ETag of the object afterwards (a copy may change it).
         :raises StoreError: a request failed.
         """
         key = self.key(relpath)
         etag = server_side_copy(self.store.client, self.location.bucket, key, self.location.bucket, key, size,
-                                attrs=attrs)
+                                attrs=attrs, if_match=if_match)
         if not etag:  # rclone answers a CopyObject without an ETag: the listing's is the one to record
             found = self.store.list_one(self.location.bucket, key)
             etag = found.etag if found is not None else ""

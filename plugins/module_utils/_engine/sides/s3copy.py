@@ -43,7 +43,8 @@ def carried_headers(resp: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
 
 
 def server_side_copy(client: t.Any, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str, size: int,
-                     limit: int = SERVER_COPY_LIMIT, attrs: t.Optional[t.Any] = None) -> str:
+                     limit: int = SERVER_COPY_LIMIT, attrs: t.Optional[t.Any] = None,
+                     if_match: t.Optional[str] = None) -> str:
     """Copy ``src_key`` to ``dst_key`` inside one store; no body crosses the client.
 
     :param size: the source size in bytes (from the listing).
@@ -52,14 +53,19 @@ def server_side_copy(client: t.Any, src_bucket: str, src_key: str, dst_bucket: s
         of the source's attributes (CopyObject with ``MetadataDirective``/``TaggingDirective``
         ``REPLACE``; CreateMultipartUpload with them above ``limit``); ``None``: the
         source's headers and metadata are kept (``MetadataDirective=COPY``).
+    :param if_match: the source's expected ETag (normalised): sent as
+        ``CopySourceIfMatch`` on CopyObject and on every UploadPartCopy, so the
+        copy never takes bytes of another version (S3 answers 412, ``StoreError``
+        code ``PreconditionFailed``; a multipart copy is then aborted).
     :returns: the normalised ETag of the copy.
     :raises StoreError: a request failed.
     """
     source = {"Bucket": src_bucket, "Key": src_key}
+    condition = {"CopySourceIfMatch": f'"{if_match}"'} if if_match else {}
     try:
         if size <= limit:
             extra = attrs.copy_args() if attrs is not None else {"MetadataDirective": "COPY"}
-            resp = client.copy_object(CopySource=source, Bucket=dst_bucket, Key=dst_key, **extra)
+            resp = client.copy_object(CopySource=source, Bucket=dst_bucket, Key=dst_key, **extra, **condition)
             return normalize_etag(resp.get("CopyObjectResult", {}).get("ETag"))
         headers = attrs.put_args() if attrs is not None else carried_headers(client.head_object(**source))
         part = part_size_for(size)
@@ -68,7 +74,8 @@ def server_side_copy(client: t.Any, src_bucket: str, src_key: str, dst_bucket: s
             def make(upload_id: str, number: int) -> dict[str, t.Any]:
                 end = min(start + part, size) - 1
                 resp = client.upload_part_copy(Bucket=dst_bucket, Key=dst_key, UploadId=upload_id, PartNumber=number,
-                                               CopySource=source, CopySourceRange=f"bytes={start}-{end}")
+                                               CopySource=source, CopySourceRange=f"bytes={start}-{end}",
+                                               **condition)
                 etag = resp.get("CopyPartResult", {}).get("ETag")
                 if not etag:  # rclone serve s3 answers UploadPartCopy without copying anything
                     raise StoreError(f"copying to s3://{dst_bucket}/{dst_key} failed: the server answered "

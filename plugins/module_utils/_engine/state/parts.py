@@ -95,7 +95,8 @@ class PartLedger:
             ident = data["identity"]
             identity = FileIdentity(str(ident["relpath"]), *(int(ident[k]) for k in FileIdentity._fields[1:]))
             return UploadRecord(str(data["bucket"]), str(data["key"]), str(data["upload_id"]),
-                                int(data["part_size"]), identity, str(data["path"]), float(data["started"]))
+                                int(data["part_size"]), identity, str(data["path"]), float(data["started"]),
+                                str(data.get("headers", "")))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
@@ -108,7 +109,7 @@ class PartLedger:
         """Record ``record`` (atomic, fsync'ed). :raises OSError: the state directory cannot be written."""
         data = {"version": VERSION, "endpoint": self.endpoint, "bucket": record.bucket, "key": record.key,
                 "upload_id": record.upload_id, "part_size": record.part_size, "path": record.path,
-                "started": record.started, "identity": record.identity._asdict()}
+                "started": record.started, "headers": record.headers, "identity": record.identity._asdict()}
         write_json(self._path(record.bucket, record.key), data, prefix=".parts-", durable=True)
 
     def drop(self, bucket: str, key: str) -> None:

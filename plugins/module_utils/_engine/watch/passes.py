@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from ..config.maps import SyncMap
 from ..config.options import SyncOptions
 from ..errors import ConfigError, S32SError
-from ..jobs.push_pull import PUSH, map_lock_path, map_pairs
+from ..jobs.push_pull import PUSH, map_lock_path, map_pairs, sweep_uploads
 from ..jobs.runner import PlanningError, run_pairs
 from ..plan.plan import DELETE, TRANSFERS
 from ..sides.s3store import S3Store
@@ -104,7 +104,9 @@ def run_pass(m: SyncMap, store: S3Store, options: SyncOptions, endpoint: str,
         lock = HostLock(map_lock_path(PUSH, m, t.cast(str, options.lock_dir), endpoint), lock_timeout,
                         f"map '{m.name}'", "another push to this S3 prefix")
         with lock:
-            run = run_pairs([pair], options, check_mode=False, allow_fork=False)[0]
+            # The orphan sweep of a push, under the same lock (issue 13 point 4): uploads this
+            # host left open under the prefix are aborted (sides/orphans.py).
+            run = sweep_uploads(run_pairs([pair], options, check_mode=False, allow_fork=False), options)[0]
     except PlanningError as e:
         run = e.runs[0]
         transient = "code" in run.details or "master" in run.details
