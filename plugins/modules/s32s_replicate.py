@@ -85,6 +85,10 @@ options:
         description: botocore's C(response_checksum_validation) for the destination.
         type: str
         choices: [when_supported, when_required]
+      request_payer:
+        description: V(requester) for a requester-pays destination bucket (see O(request_payer)).
+        type: str
+        choices: [requester]
   keys:
     description:
       - Replicate only these full source keys (they must be under the source prefix), for example the keys

@@ -31,6 +31,7 @@ from ..plan.plan import Action
 from ..sides.etag import MULTIPART_THRESHOLD, multipart_etag, part_size_for
 from ..sides.local import LocalSide
 from ..sides.s3 import S3Side
+from ..sides.s3store import SSE_C_REFUSED
 from ..sides.tree import Entry, Tree
 
 #: Attempts for one download (a body read that breaks is not retried by botocore).
@@ -98,8 +99,8 @@ def _download(src: S3Side, dst: LocalSide, listing: Tree) -> t.Callable[[Action]
                 local = dst.write_atomic(action.relpath, entry,
                                          lambda f: src.read_into(action.relpath, f, entry.size), what)
                 return entry, local
-            except StoreError:
-                if attempt + 1 == DOWNLOAD_ATTEMPTS:
+            except StoreError as e:
+                if attempt + 1 == DOWNLOAD_ATTEMPTS or e.code == SSE_C_REFUSED:
                     raise
                 time.sleep(BACKOFF_S * 2 ** attempt)
         raise AssertionError("unreachable")  # pragma: no cover
