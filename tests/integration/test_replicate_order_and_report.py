@@ -42,7 +42,8 @@ def release(s3, number):
 
 def replicate_engine(s3, state_dir, **opts):
     """Replicate site/ to mirror/ through the engine alone: nothing reports the run."""
-    options = SyncOptions(delete=True, max_delete=parse_budget('unlimited'), concurrency=4, state_dir=state_dir, lock_dir=state_dir, **opts)
+    options = SyncOptions(delete=True, max_delete=parse_budget('unlimited'), concurrency=4, state_dir=state_dir,
+                          lock_dir=state_dir, **opts)
     store = S3Store(s3.client())
     runs = replicate(store, parse_s3_location('%s/site' % s3.bucket), s3.endpoint_url,
                      [Destination('mirror', store, parse_s3_location('%s/mirror' % s3.bucket), s3.endpoint_url)],
@@ -80,8 +81,8 @@ def test_unreported_replication_is_reported_by_the_next_run(s3, ansible_env, tmp
     state_dir = str(tmp_path / 'state')
     release(s3, 1)
     assert replicate_engine(s3, state_dir)['changed']  # changed, never reported
-    args = dict(s3.module_params(), src='%s/site' % s3.bucket, dest=[{'s3': '%s/mirror' % s3.bucket, 'name': 'mirror'}],
-                state_dir=state_dir)
+    args = dict(s3.module_params(), src='%s/site' % s3.bucket, state_dir=state_dir,
+                dest=[{'s3': '%s/mirror' % s3.bucket, 'name': 'mirror'}])
     play = [{'name': 'replicate', 'hosts': 'localhost', 'gather_facts': False,
              'tasks': [{'name': 'first', 's32s.sync.s32s_replicate': args, 'register': 'first'},
                        {'name': 'second', 's32s.sync.s32s_replicate': args}]}]

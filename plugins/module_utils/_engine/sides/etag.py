@@ -160,5 +160,6 @@ def multipart_etag(path: str, part_size: int) -> str:
     return f"{hashlib.md5(b''.join(digests), usedforsecurity=False).hexdigest()}-{len(digests)}"
 
 
-__all__ = ["etag_is_content_md5", "is_comparable_pair", "normalize_etag", "part_size_for", "is_md5_etag", "local_matches_etag", "multipart_etag",
+__all__ = ["etag_is_content_md5", "is_comparable_pair", "normalize_etag", "part_size_for", "is_md5_etag",
+           "local_matches_etag", "multipart_etag",
            "MULTIPART_THRESHOLD", "PART_SIZE"]
