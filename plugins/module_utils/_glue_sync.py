@@ -59,7 +59,7 @@ def sync_job(module: t.Any) -> SyncJob:
                    conflict=params["conflict"], delete=params["delete"], readonly=params["readonly"],
                    trash=params["trash"], trash_retention_days=params["trash_retention_days"], replica=replica,
                    lock_timeout=params["lock_timeout"], lock=params["lock"], lease_duration=params["lease_duration"],
-                   label=label,
+                   label=label, unreported=True,
                    about={"path": path, "s3": str(location), "endpoint": endpoint, "replica": replica})
 
 

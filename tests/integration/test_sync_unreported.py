@@ -29,7 +29,7 @@ def test_unreported_two_way_change_is_reported_by_the_next_run(s3, ansible_env, 
     job = SyncJob(local=LocalSide(root, follow_symlinks=FOLLOW_NEVER, must_exist=False),
                   remote=S3Side(make_store(s3.client()), parse_s3_location('%s/share' % s3.bucket), s3.endpoint_url),
                   ignore=IgnoreRules(None), options=SyncOptions(follow_symlinks=FOLLOW_NEVER, state_dir=state),
-                  replica='box', label='sync box')
+                  replica='box', label='sync box', unreported=True)  # as the module's job
     unreported = to_result(run_sync(job, check_mode=False), check_mode=False, diff=False)
     assert unreported['changed'] and unreported['changed_local'] and not unreported['changed_earlier']
     assert os.path.exists(job.unreported_path()) and os.path.exists(job.unreported_path(local_only=True))

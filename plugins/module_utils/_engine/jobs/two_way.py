@@ -71,6 +71,8 @@ class SyncJob:
     :ivar replica: this replica's name (conflict copies, the trash folder).
     :ivar lock_timeout: seconds to wait for another run of this replica.
     :ivar label: how messages name the job.
+    :ivar unreported: keep markers of unreported changes in the state directory
+        (the module reports its runs and removes them; ``state/unreported.py``).
     :ivar clock: the UTC time of a run (conflict names, trash folders); tests pin it.
     """
 
@@ -88,6 +90,7 @@ class SyncJob:
     lock: str = LOCK_AUTO
     lease_duration: float = DEFAULT_DURATION_S
     label: str = "sync"
+    unreported: bool = False
     about: dict[str, str] = field(default_factory=dict)
     clock: t.Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.timezone.utc)
 
@@ -137,8 +140,8 @@ class SyncRun:
         self.trash_expired: list[tuple[str, str]] = []  # (side, folder or trash relpath) removed
         self.local_missing = False
         #: An earlier run changed this replica (``changed_local_earlier``: its local side) and was never reported.
-        self.changed_earlier = _unreported.is_marked(job.unreported_path())
-        self.changed_local_earlier = _unreported.is_marked(job.unreported_path(local_only=True))
+        self.changed_earlier = job.unreported and _unreported.is_marked(job.unreported_path())
+        self.changed_local_earlier = job.unreported and _unreported.is_marked(job.unreported_path(local_only=True))
 
 
 def host_id() -> str:
@@ -276,7 +279,8 @@ def _apply(run: SyncRun, lease: t.Optional[Lease]) -> None:
     for relpath in run.plan.dropped:
         agree(relpath, None)
     if run.plan.actions:
-        _mark_unreported(run)
+        if job.unreported:
+            _mark_unreported(run)
         folder = folder_name(run.stamp, job.replica, os.urandom(4).hex()) if job.trash else ""
         applier = SyncApplier(job.local, job.remote, run.local, run.remote, agree, folder,
                               ThreadPool(job.options.concurrency), conditional=conditional,
@@ -311,7 +315,9 @@ def _mark_unreported(run: SyncRun) -> None:
 def clear_unreported(job: SyncJob) -> list[str]:
     """Remove the markers of ``job`` (the module is reporting its run); returns the paths removed,
     for :func:`restore_unreported`. A marker that cannot be removed stays (a spare notification)."""
-    cleared = []
+    cleared: list[str] = []
+    if not job.unreported:
+        return cleared
     for path in (job.unreported_path(), job.unreported_path(local_only=True)):
         try:
             if _unreported.clear(path):
