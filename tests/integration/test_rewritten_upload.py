@@ -71,7 +71,11 @@ def test_a_file_rewritten_during_its_first_upload_is_uploaded_again(s3, ansible_
         rc, result, output = push(s3, ansible_env, tmp_path, src, state_dir)
     assert rc == 0, output[-3000:]
     assert result['changed'] and result['maps'][0]['status'] == 'ok' and result['totals']['created'] == 2
-    assert log.count('CreateMultipartUpload') == log.count('CompleteMultipartUpload') == 2  # once more
+    # once more; an attempt whose parts were rewritten between their Content-MD5 and their sending is
+    # refused (server or ETag check) and aborted rather than completed: which one depends on timing
+    assert log.count('CreateMultipartUpload') == 2
+    assert log.count('CompleteMultipartUpload') + log.count('AbortMultipartUpload') == 2
+    assert log.count('CompleteMultipartUpload') >= 1
     assert bucket_objects(s3, 'site/') == {'site/index.html': b'home', 'site/big.bin': version(1)}
     assert sorted(records(state_dir)) == ['big.bin', 'index.html']
     s3.clear_faults()
@@ -101,7 +105,8 @@ def test_a_file_rewritten_during_every_attempt_fails_named_and_unrecorded(s3, an
     assert m['errors'] == [{'path': 'big.bin', 'error': error}]
     assert result['msg'] == "map '%s/site': 1 action(s) failed, first 'big.bin': %s; 1 deletion(s) not run" % (
         s3.bucket, error)
-    assert log.count('CreateMultipartUpload') == log.count('CompleteMultipartUpload') == 2
+    assert log.count('CreateMultipartUpload') == 2  # each attempt completed or (parts refused) aborted
+    assert log.count('CompleteMultipartUpload') + log.count('AbortMultipartUpload') == 2
     assert 'big.bin' not in records(state_dir)  # never recorded as synced
     assert sorted(bucket_objects(s3, 'site/')) == ['site/big.bin', 'site/index.html', 'site/old.txt']
     # the file is left alone: the next run uploads it and completes the map

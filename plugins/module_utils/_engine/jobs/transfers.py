@@ -15,8 +15,9 @@ the same bytes (for the state), or ``None`` when nothing proves them equal
 
 An upload compares the file's stat (size, mtime, ctime, inode) before and
 after sending it: a file rewritten meanwhile may have left an object that
-holds neither version. It is uploaded once more; a second change fails the
-path: the upload returns :class:`SourceChanged` (the object was replaced, so
+holds neither version (or the store refused the body, whose bytes no longer
+matched the Content-MD5 hashed just before: the same case). It is uploaded
+once more; a second change fails the path: the upload returns :class:`SourceChanged` (the object was replaced, so
 the run did change something, but nothing is proven), and the path is never
 recorded as synced.
 """
@@ -75,7 +76,15 @@ def _upload(src: LocalSide, dst: S3Side, listing: Tree) -> t.Callable[[Action], 
         changes: list[str] = []
         for _attempt in range(UPLOAD_ATTEMPTS):
             before = src.stat_entry(action.relpath)
-            etag = dst.upload_file(action.relpath, path, before.size)
+            try:
+                etag = dst.upload_file(action.relpath, path, before.size)
+            except StoreError:
+                # a rewrite between hashing a body (Content-MD5) and sending it makes the store
+                # refuse it, or this product's ETag check: a change of the file, not of the store
+                changes = _stat_changes(before, src.stat_entry(action.relpath))
+                if not changes:
+                    raise
+                continue
             after = src.stat_entry(action.relpath)
             changes = _stat_changes(before, after)
             if not changes:
