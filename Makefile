@@ -105,7 +105,7 @@ unit: venv collpath
 # preferred_transfer_client: auto is classic); the first run sends small objects through awscrt.
 CLASSIC_TRANSFER_TESTS := tests/integration/test_push_pull.py tests/integration/test_safety_faults.py \
 	tests/integration/test_safety_atomic_pull.py tests/integration/test_safety_odd_content.py \
-	tests/integration/test_safety_containment.py
+	tests/integration/test_safety_containment.py tests/integration/test_sse_integrity.py
 
 # Each pytest-xdist worker starts its own moto and rclone servers on free ports: workers share no state.
 # test_compat_smoke.py runs in make compat, with the old and new ansible-core and a host below the floors.

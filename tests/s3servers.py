@@ -63,7 +63,13 @@ never reach the server; they ARE counted, status set); ``status=None`` closes th
 connection without an answer instead.  Pending faults are cleared after each test.
 ``s3.on_request(fn, op=..., method=..., key=..., times=1, after=0)`` calls ``fn(request)`` in
 the proxy's thread when a matching request has been read, before it is forwarded (it may block
-to hold the request, or change local files), then forwards it unchanged.
+to hold the request, or change local files, or change ``request.headers`` / ``request.body`` to
+corrupt it in flight), then forwards it.  ``fail(..., where=fn)`` matches only requests for which
+``fn(request)`` is true (``request.headers``: lower-case names); ``s3.require_header(name, value)``
+refuses with 403 AccessDenied every request without that header (requester-pays: neither moto
+nor ``rclone serve s3`` enforces it).  ``s3.on_response(fn, op=...)`` rewrites every matching
+answer until the test ends: ``fn(request, status, headers, body) -> (status, headers, body)``
+(tests/ssekit.py makes a bucket look SSE-KMS encrypted with it).
 ``s3.kill()`` SIGKILLs the server and closes the proxy's listening socket and open
 connections, so clients get "connection refused" as with a dead server;
 ``s3.stop()`` is the graceful variant (SIGTERM).  ``s3.start()`` / ``s3.restart()``
@@ -187,11 +193,15 @@ class Request:
     """One request seen by the proxy."""
 
     __slots__ = ('method', 'path', 'query', 'bucket', 'key', 'op', 'status', 'copy_source', 'start', 'time', 'done',
-                 'headers')
+                 'headers', 'body')
 
-    def __init__(self, method, target, copy_source=None, start=None):
+    def __init__(self, method, target, copy_source=None, start=None, headers=None):
         parts = urlsplit(target)
         self.method = method
+        #: request headers, names in lower case (a hook may change them before the request is forwarded)
+        self.headers = dict(headers or {})
+        #: the request body while a hook runs (bytes, a list of chunks, or None); None once forwarded
+        self.body = None
         self.path = parts.path
         self.query = parse_qs(parts.query, keep_blank_values=True)
         bucket, _sep, key = parts.path.lstrip('/').partition('/')
@@ -203,7 +213,6 @@ class Request:
         self.time = time.time()
         self.start = self.time if start is None else start
         self.done = None
-        self.headers = {}  # lower-case name -> value, set by the proxy
 
     def __repr__(self):
         return '<%s %s %s -> %s>' % (self.op, self.method, self.path, self.status)
@@ -262,11 +271,25 @@ class _Fault:
         self.op, self.method, self.key, self.remaining, self.status = op, method, key, times, status
         self.skip = after
         self.hook = hook  # called with the request, which is then forwarded (no fault answered)
-        self.where = where  # a predicate of the request (its headers...): only those it accepts match
+        self.where = where  # a predicate on the request (None: every request matching op/method/key)
 
     def matches(self, req):
         return ((self.op is None or req.op == self.op) and (self.method is None or req.method == self.method)
                 and (self.key is None or req.key == self.key) and (self.where is None or self.where(req)))
+
+
+class _Responder:
+    """Rewrites the answers of matching requests: ``fn(req, status, headers, body)`` returns
+    ``(status, headers, body)`` (headers a list of (name, value), body bytes); kept until cleared."""
+
+    __slots__ = ('op', 'method', 'fn')
+
+    def __init__(self, fn, op=None, method=None):
+        self.fn, self.op, self.method = fn, op, method
+
+    def matches(self, req):
+        ops = (self.op,) if isinstance(self.op, str) else self.op
+        return (ops is None or req.op in ops) and (self.method is None or req.method == self.method)
 
 
 _HOP_BY_HOP = frozenset(('connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te',
@@ -305,15 +328,21 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
     def _handle(self):
         proxy = self.server.owner
         body = self._read_body()
-        req = Request(self.command, self.path, self.headers.get('x-amz-copy-source'), self._start)
-        req.headers = {k.lower(): v for k, v in self.headers.items()}
+        req = Request(self.command, self.path, self.headers.get('x-amz-copy-source'), self._start,
+                      {k.lower(): v for k, v in self.headers.items()})
         fault = proxy.record(req)
         if fault is not None and fault.hook is not None:
-            fault.hook(req)
+            req.body = body
+            fault.hook(req)  # it may change req.headers and req.body
+            body, req.body = req.body, None
+            if isinstance(body, bytes) and 'content-length' in req.headers:
+                req.headers['content-length'] = str(len(body))
+            headers = [(k, v) for k, v in req.headers.items() if k not in _HOP_BY_HOP]
         elif fault is not None:
             self._send_fault(req, fault)
             return
-        headers = [(k, v) for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP]
+        else:
+            headers = [(k, v) for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP]
         headers.append(('Connection', 'close'))
         has_length = any(k.lower() == 'content-length' for k, _v in headers)
         conn = http.client.HTTPConnection(proxy.backend_host, proxy.backend_port, timeout=300)
@@ -339,6 +368,10 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
             conn.close()
 
     def _relay(self, req, resp):
+        responders = self.server.owner.responders_for(req)
+        if responders:
+            self._relay_rewritten(req, resp, responders)
+            return
         req.status = resp.status
         self.send_response_only(resp.status, resp.reason)
         chunked = False
@@ -365,6 +398,26 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         if chunked:
             req.done = time.time()
             self.wfile.write(b'0\r\n\r\n')
+        self.wfile.flush()
+
+    def _relay_rewritten(self, req, resp, responders):
+        """Relay an answer read whole and passed through ``responders`` (test objects are small)."""
+        no_body = self.command == 'HEAD' or resp.status in _NO_BODY_STATUS
+        status, body = resp.status, b'' if no_body else resp.read()
+        headers = [(k, v) for k, v in resp.getheaders() if k.lower() not in _HOP_BY_HOP]
+        for responder in responders:
+            status, headers, body = responder.fn(req, status, headers, body)
+        req.status = status
+        self.send_response_only(status)
+        for name, value in headers:
+            if not (name.lower() == 'content-length' and not no_body):
+                self.send_header(name, value)
+        if not no_body:
+            self.send_header('Content-Length', str(len(body)))
+        req.done = time.time()
+        self.end_headers()
+        if not no_body:
+            self.wfile.write(body)
         self.wfile.flush()
 
     def _send_fault(self, req, fault):
@@ -430,6 +483,7 @@ class CountingProxy:
         self.port = port
         self._entries = []
         self._faults = []
+        self._responders = []
         self._lock = threading.Lock()
         self._server = None
         self._thread = None
@@ -482,9 +536,18 @@ class CountingProxy:
         with self._lock:
             self._faults.append(fault)
 
+    def add_responder(self, responder):
+        with self._lock:
+            self._responders.append(responder)
+
+    def responders_for(self, req):
+        with self._lock:
+            return [r for r in self._responders if r.matches(req)]
+
     def clear_faults(self):
         with self._lock:
             self._faults = []
+            self._responders = []
 
 
 def free_port():
@@ -705,14 +768,26 @@ class S3Endpoint:
 
     def fail(self, op=None, method=None, key=None, times=1, status=503, after=0, where=None):
         """Answer the next TIMES matching requests with STATUS (None: drop the connection),
-        after letting the first AFTER matching requests through. WHERE: a predicate of the
-        request (``req.headers``, lower-case names) that a request must also satisfy to match."""
+        after letting the first AFTER matching requests through. ``where(request)``, if given,
+        must also be true for a request to match (it sees ``request.headers``)."""
         self.server.proxy.add_fault(_Fault(op, method, key, times, status, after, where=where))
 
     def on_request(self, fn, op=None, method=None, key=None, times=1, after=0):
         """Call ``fn(request)`` for the next TIMES matching requests (after letting the first AFTER
-        through), in the proxy's thread before forwarding them; they are then forwarded unchanged."""
+        through), in the proxy's thread before forwarding them; ``fn`` may change ``request.headers``
+        (lower-case names) and ``request.body`` (bytes), which are then forwarded."""
         self.server.proxy.add_fault(_Fault(op, method, key, times, None, after, hook=fn))
+
+    def on_response(self, fn, op=None, method=None):
+        """Rewrite the answers of every matching request until the test ends: ``fn(request, status,
+        headers, body)`` returns ``(status, headers, body)``; ``op`` is a name or a tuple of names."""
+        self.server.proxy.add_responder(_Responder(fn, op, method))
+
+    def require_header(self, name, value, status=403):
+        """Refuse with STATUS (AccessDenied for 403) every request until the test ends whose header
+        NAME is not VALUE (requester-pays: ``require_header('x-amz-request-payer', 'requester')``)."""
+        name = name.lower()
+        self.fail(times=10 ** 9, status=status, where=lambda req: req.headers.get(name) != value)
 
     def clear_faults(self):
         self.server.proxy.clear_faults()

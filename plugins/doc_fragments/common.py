@@ -120,4 +120,12 @@ options:
         (botocore's C(standard) retry mode).
     type: int
     default: 5
+  request_payer:
+    description:
+      - V(requester) sends the header C(x-amz-request-payer) with the value C(requester) on every request
+        (listings, reads, heads, writes, deletions, copies, multipart uploads), as a requester-pays bucket
+        demands; without it such a bucket answers C(403 AccessDenied) to the first listing.
+      - The requests then all go through botocore (awscrt is not used for small objects).
+    type: str
+    choices: [requester]
 """

@@ -47,6 +47,7 @@ def common_argument_spec() -> dict[str, t.Any]:
         request_checksum_calculation=dict(type="str", default="when_required", choices=_CHECKSUM_CHOICES),
         response_checksum_validation=dict(type="str", default="when_required", choices=_CHECKSUM_CHOICES),
         max_attempts=dict(type="int", default=5),
+        request_payer=dict(type="str", choices=["requester"]),
     )
 
 
@@ -93,6 +94,7 @@ DEST_CONNECTION_OPTIONS = dict(
     addressing_style=dict(type="str", choices=["auto", "path", "virtual"]),
     request_checksum_calculation=dict(type="str", choices=_CHECKSUM_CHOICES),
     response_checksum_validation=dict(type="str", choices=_CHECKSUM_CHOICES),
+    request_payer=dict(type="str", choices=["requester"]),
 )
 
 

@@ -32,7 +32,9 @@ CREDENTIALS = ("access_key", "secret_key", "session_token", "profile")
 def make_crt(params: t.Mapping[str, t.Any], client: t.Any) -> t.Optional[CrtTransfers]:
     """The awscrt sender of small objects that ``preferred_transfer_client`` asks for, or ``None``.
 
-    ``auto``: awscrt when it is importable, the endpoint is http(s) and no
+    ``auto``: awscrt when it is importable, the endpoint is http(s), no
+    ``request_payer`` is set (a presigned request would not carry the
+    ``x-amz-request-payer`` header signed: botocore sends those) and no
     proxy is configured (the environment's or ``aws_config``'s: awscrt would
     not use it). TLS follows ``validate_certs`` and ``aws_ca_bundle`` (or
     ``AWS_CA_BUNDLE``); timeouts follow the client's config, attempts ``max_attempts``.
@@ -40,7 +42,7 @@ def make_crt(params: t.Mapping[str, t.Any], client: t.Any) -> t.Optional[CrtTran
     :raises ConfigError: ``crt`` was asked for and awscrt is not installed.
     """
     wanted = params.get("preferred_transfer_client") or "auto"
-    if wanted == "classic":
+    if wanted == "classic" or params.get("request_payer"):
         return None
     if not HAS_AWSCRT:
         if wanted == "crt":
@@ -73,7 +75,7 @@ def make_client(conn: t.Mapping[str, t.Any]) -> t.Any:
 
 def same_store(a: t.Mapping[str, t.Any], b: t.Mapping[str, t.Any]) -> bool:
     """Whether two connections reach the same store as the same principal (server-side copy possible)."""
-    keys = ("endpoint_url", "region") + CREDENTIALS
+    keys = ("endpoint_url", "region", "request_payer") + CREDENTIALS
     return all(a.get(k) == b.get(k) for k in keys)
 
 

@@ -139,7 +139,7 @@ class MapsJob:
         config = client_config(params)
         client = module.client("s3", config=config)
         store = S3Store(client, client_factory=lambda: module.client("s3", config=config),
-                        crt=make_crt(params, client))
+                        crt=make_crt(params, client), request_payer=params.get("request_payer") or "")
         raw, source, protected = read_maps(params, store, side, root_option)
         maps, warnings = load_maps(raw, side, source, params.get("names"))
         return cls(direction, store, maps, build_options(params, protected), warnings,

@@ -64,13 +64,15 @@ class ReplicateJob:
         """
         params = module.params
         src = parse_s3_location(params["src"], "src")
-        src_store = S3Store(module.client("s3", config=client_config(params)))
+        src_store = S3Store(module.client("s3", config=client_config(params)),
+                            request_payer=params.get("request_payer") or "")
         dests = []
         for index, raw in enumerate(params["dest"]):
             conn = dest_params(params, raw)
             location = parse_s3_location(raw["s3"], f"dest[{index}].s3")
             label = raw.get("name") or f"{conn.get('endpoint_url') or 'aws'} {location}"
-            store = src_store if same_store(params, conn) else S3Store(make_client(conn))
+            store = src_store if same_store(params, conn) else S3Store(
+                make_client(conn), request_payer=conn.get("request_payer") or "")
             dests.append(Destination(label, store, location, conn.get("endpoint_url") or ""))
         return cls(src_store, src, params.get("endpoint_url") or "", dests, IgnoreRules(params.get("ignore"), "ignore"),
                    build_options(params, set()), params.get("keys"))

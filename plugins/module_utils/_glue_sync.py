@@ -49,7 +49,7 @@ def sync_job(module: t.Any) -> SyncJob:
                           state_dir=params["state_dir"])
     config = client_config(params)
     client = module.client("s3", config=config)
-    store = S3Store(client, crt=make_crt(params, client))
+    store = S3Store(client, crt=make_crt(params, client), request_payer=params.get("request_payer") or "")
     endpoint = params.get("endpoint_url") or ""
     replica = params.get("replica") or socket.gethostname().split(".")[0] or "replica"
     local = LocalSide(path, follow_symlinks=FOLLOW_NEVER, must_exist=False)
@@ -59,7 +59,7 @@ def sync_job(module: t.Any) -> SyncJob:
                    conflict=params["conflict"], delete=params["delete"], readonly=params["readonly"],
                    trash=params["trash"], trash_retention_days=params["trash_retention_days"], replica=replica,
                    lock_timeout=params["lock_timeout"], lock=params["lock"], lease_duration=params["lease_duration"],
-                   label=label,
+                   label=label, unreported=True,
                    about={"path": path, "s3": str(location), "endpoint": endpoint, "replica": replica})
 
 

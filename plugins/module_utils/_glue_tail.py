@@ -57,7 +57,16 @@ def finish(module: t.Any, runs: t.Sequence[PairRun], options: SyncOptions, *, wa
         module.fail_json(msg=bad[0].error + more, **result)  # the markers stay: no handler is notified
     if module.check_mode:
         module.exit_json(**result)
-    cleared = clear_unreported(runs)  # the run is being reported: its changes are no longer unreported
+    # the run is being reported: its changes are no longer unreported
+    exit_reporting(module, result, lambda: clear_unreported(runs), restore_unreported)
+
+
+def exit_reporting(module: t.Any, result: t.Mapping[str, t.Any], clear: t.Callable[[], t.Sequence[t.Any]],
+                   restore: t.Callable[[t.Sequence[t.Any]], None]) -> None:
+    """``exit_json(**result)`` with the markers of unreported changes removed first
+    (``clear()`` returns what it removed); when the result cannot be delivered
+    (the controller is gone), ``restore(removed)`` puts them back."""
+    cleared = clear()
     delivered = False
     try:
         module.exit_json(**result)
@@ -69,7 +78,7 @@ def finish(module: t.Any, runs: t.Sequence[PairRun], options: SyncOptions, *, wa
         raise SystemExit(1) from None
     finally:
         if cleared and not delivered:
-            restore_unreported(cleared)
+            restore(cleared)
 
 
 def _result_delivered() -> bool:
@@ -113,4 +122,4 @@ def finish_without_controller() -> None:
             pass
 
 
-__all__ = ["finish", "fail_on_error", "finish_without_controller", "MAX_WARNINGS"]
+__all__ = ["finish", "exit_reporting", "fail_on_error", "finish_without_controller", "MAX_WARNINGS"]

@@ -85,6 +85,10 @@ options:
         description: botocore's C(response_checksum_validation) for the destination.
         type: str
         choices: [when_supported, when_required]
+      request_payer:
+        description: V(requester) for a requester-pays destination bucket (see O(request_payer)).
+        type: str
+        choices: [requester]
   keys:
     description:
       - Replicate only these full source keys (they must be under the source prefix), for example the keys
@@ -141,7 +145,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changed:
-  description: Whether anything was (or, in check mode, would be) copied or deleted.
+  description:
+    - Whether anything was (or, in check mode, would be) copied or deleted, or an earlier run changed a destination
+      and was never reported (C(changed_earlier)).
   returned: always
   type: bool
 destinations:
@@ -150,6 +156,14 @@ destinations:
   returned: always
   type: list
   elements: dict
+  contains:
+    changed_earlier:
+      description:
+        - An earlier run changed this destination and its result never reached Ansible (Ctrl-C, a cancelled job, a
+          dropped connection, a killed process); this run reports C(changed) for it so that handlers fire. Each
+          destination keeps its marker in O(state_dir) from before its first change until a run is reported.
+      type: bool
+      returned: always
 totals:
   description: The counts of every destination added up.
   returned: always

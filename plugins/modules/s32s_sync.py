@@ -192,12 +192,21 @@ EXAMPLES = r"""
 
 RETURN = r"""
 changed:
-  description: Whether anything was (or, in check mode, would be) written on either side.
+  description: Whether anything was (or, in check mode, would be) written on either side, or an earlier run wrote
+    something and was never reported (C(changed_earlier)).
   returned: always
   type: bool
 changed_local:
-  description: Whether anything was (or would be) written in O(path). The role C(s32s.sync.share) notifies its
-    handler topic on this.
+  description: Whether anything was (or would be) written in O(path), by this run or by an earlier run that was
+    never reported. The role C(s32s.sync.share) notifies its handler topic on this.
+  returned: always
+  type: bool
+changed_earlier:
+  description:
+    - An earlier run changed this replica and its result never reached Ansible (Ctrl-C, a cancelled job, a dropped
+      connection, a killed process); this run reports C(changed) (and C(changed_local) when that run wrote in
+      O(path)) so that handlers fire. The markers live in O(state_dir) from before the first change until a
+      successful run is reported; a check reports them and keeps them.
   returned: always
   type: bool
 status:
@@ -282,10 +291,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.s32s.sync.plugins.module_utils._requirements import check_host
 from ansible_collections.s32s.sync.plugins.module_utils._argspec import sync_argument_spec
 from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import S32SError
-from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.two_way import run_sync
+from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.two_way import (
+    clear_unreported, restore_unreported, run_sync)
 from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.two_way_report import to_result
 from ansible_collections.s32s.sync.plugins.module_utils._glue_sync import sync_job
-from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import MAX_WARNINGS
+from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import MAX_WARNINGS, exit_reporting
 
 
 def main() -> None:
@@ -303,7 +313,9 @@ def main() -> None:
     if result["status"] != "ok":
         module.fail_json(**result)
     result.pop("msg")
-    module.exit_json(**result)
+    if module.check_mode:
+        module.exit_json(**result)
+    exit_reporting(module, result, lambda: clear_unreported(job), lambda paths: restore_unreported(job, paths))
 
 
 if __name__ == "__main__":

@@ -179,6 +179,7 @@ def _kms_etags(client):
     def on_put(parsed, **_kw):
         if parsed.get('ETag'):
             parsed['ETag'] = scramble(parsed['ETag'])
+            parsed['ServerSideEncryption'] = 'aws:kms'  # as AWS answers (rclone serve s3 does not say it)
 
     def on_list(parsed, **_kw):
         for obj in parsed.get('Contents', ()):

@@ -9,7 +9,8 @@ The source is listed once; each destination is a :class:`runner.Pair` of two
 S3 sides, planned with the ETag comparator, gated and applied on its own: a
 destination that fails is reported and does not stop the others (the s3s3
 tool this replaces stopped at the first error). A targeted run (``keys``) lists and plans
-just those keys.
+just those keys. Each destination keeps its marker of unreported changes
+(``state/unreported.py``) in the ``state_dir``, as a map of push or pull.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..paths import unsafe_reason
 from ..sides.s3 import S3Side
 from ..sides.s3store import S3Store
 from ..state import manifest as _manifest
+from ..state.unreported import marker_path
 from .runner import Pair, PairRun, run_pairs
 
 
@@ -89,10 +91,14 @@ def replicate(src_store: S3Store, src_loc: S3Location, src_endpoint: str, dests:
             state_path = _manifest.manifest_path(options.state_dir, _manifest.S3_S3, (
                 src_endpoint, src_loc.bucket, src_loc.prefix, dest.endpoint, dest.location.bucket,
                 dest.location.prefix))
+        identity = (src_endpoint, src_loc.bucket, src_loc.prefix, dest.endpoint, dest.location.bucket,
+                    dest.location.prefix)
+        unreported_path = marker_path(options.lock_dir, "replicate", identity) if options.lock_dir else ""
         dst = S3Side(dest.store, dest.location, dest.endpoint, options.concurrency)
         pairs.append(Pair(dest.label, label, src, dst, ignore=ignore, only=only, state_path=state_path,
                           about={"src": str(src_loc), "dest": str(dest.location)},
-                          shown=(str(dest.location), ""), src_tree=src_tree, precheck=precheck))
+                          shown=(str(dest.location), ""), src_tree=src_tree, precheck=precheck,
+                          unreported_path=unreported_path))
     return run_pairs(pairs, options, check_mode=check_mode, independent=True)
 
 

@@ -15,8 +15,9 @@ the same bytes (for the state), or ``None`` when nothing proves them equal
 
 An upload compares the file's stat (size, mtime, ctime, inode) before and
 after sending it: a file rewritten meanwhile may have left an object that
-holds neither version. It is uploaded once more; a second change fails the
-path: the upload returns :class:`SourceChanged` (the object was replaced, so
+holds neither version (or the store refused the body, whose bytes no longer
+matched the Content-MD5 hashed just before: the same case). It is uploaded
+once more; a second change fails the path: the upload returns :class:`SourceChanged` (the object was replaced, so
 the run did change something, but nothing is proven), and the path is never
 recorded as synced. A resumable multipart upload (``sides/resumable.py``)
 checks the stat before CompleteMultipartUpload and aborts instead, so that
@@ -34,6 +35,7 @@ from ..sides.etag import MULTIPART_THRESHOLD, multipart_etag, part_size_for
 from ..sides.local import LocalSide
 from ..sides.resumable import FileChanged
 from ..sides.s3 import S3Side
+from ..sides.s3store import SSE_C_REFUSED
 from ..sides.tree import Entry, Tree
 
 #: Attempts for one download (a body read that breaks is not retried by botocore).
@@ -83,6 +85,14 @@ def _upload(src: LocalSide, dst: S3Side, listing: Tree) -> t.Callable[[Action], 
             except FileChanged as e:  # a resumable upload checks before its Complete (nothing replaced)
                 changes, aborted = e.changes, True
                 continue
+            except StoreError:
+                # a rewrite between hashing a body (Content-MD5) and sending it makes the store
+                # refuse it, or this product's ETag check: a change of the file, not of the store
+                changes = _stat_changes(before, src.stat_entry(action.relpath))
+                if not changes:
+                    raise
+                aborted = False
+                continue
             aborted = False
             after = src.stat_entry(action.relpath)
             changes = _stat_changes(before, after)
@@ -111,8 +121,8 @@ def _download(src: S3Side, dst: LocalSide, listing: Tree) -> t.Callable[[Action]
                 local = dst.write_atomic(action.relpath, entry,
                                          lambda f: src.read_into(action.relpath, f, entry.size), what)
                 return entry, local
-            except StoreError:
-                if attempt + 1 == DOWNLOAD_ATTEMPTS:
+            except StoreError as e:
+                if attempt + 1 == DOWNLOAD_ATTEMPTS or e.code == SSE_C_REFUSED:
                     raise
                 time.sleep(BACKOFF_S * 2 ** attempt)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -34,6 +34,7 @@ from ..sides.local import LocalSide
 from ..sides.s3 import S3Side
 from ..sides.tree import Tree
 from ..state import manifest as _manifest
+from ..state import unreported as _unreported
 from ..state.base import SYNC, Base
 from ..state.lock import HostLock, LockTimeout
 from ..state.records import Record
@@ -70,6 +71,8 @@ class SyncJob:
     :ivar replica: this replica's name (conflict copies, the trash folder).
     :ivar lock_timeout: seconds to wait for another run of this replica.
     :ivar label: how messages name the job.
+    :ivar unreported: keep markers of unreported changes in the state directory
+        (the module reports its runs and removes them; ``state/unreported.py``).
     :ivar clock: the UTC time of a run (conflict names, trash folders); tests pin it.
     """
 
@@ -87,6 +90,7 @@ class SyncJob:
     lock: str = LOCK_AUTO
     lease_duration: float = DEFAULT_DURATION_S
     label: str = "sync"
+    unreported: bool = False
     about: dict[str, str] = field(default_factory=dict)
     clock: t.Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.timezone.utc)
 
@@ -105,6 +109,14 @@ class SyncJob:
         identity = _manifest.local_identity(self.remote.endpoint, loc.bucket, loc.prefix, self.local.root)
         return _manifest.manifest_path(self.options.state_dir or _manifest.DEFAULT_STATE_DIR, SYNC,
                                        identity + (host_id(),))
+
+    def unreported_path(self, local_only: bool = False) -> str:
+        """The marker of a change of this replica no run has reported yet (``state/unreported.py``):
+        any change, or (``local_only``) a change of the local side, which the role's handler follows."""
+        loc = self.remote.location
+        identity = _manifest.local_identity(self.remote.endpoint, loc.bucket, loc.prefix, self.local.root)
+        return _unreported.marker_path(self.options.state_dir or _manifest.DEFAULT_STATE_DIR,
+                                       "sync-local" if local_only else "sync", identity + (host_id(),))
 
     @property
     def state_dir(self) -> str:
@@ -127,6 +139,9 @@ class SyncRun:
         self.stamp = self.now.strftime("%Y%m%dT%H%M%SZ")
         self.trash_expired: list[tuple[str, str]] = []  # (side, folder or trash relpath) removed
         self.local_missing = False
+        #: An earlier run changed this replica (``changed_local_earlier``: its local side) and was never reported.
+        self.changed_earlier = job.unreported and _unreported.is_marked(job.unreported_path())
+        self.changed_local_earlier = job.unreported and _unreported.is_marked(job.unreported_path(local_only=True))
 
 
 def host_id() -> str:
@@ -264,6 +279,8 @@ def _apply(run: SyncRun, lease: t.Optional[Lease]) -> None:
     for relpath in run.plan.dropped:
         agree(relpath, None)
     if run.plan.actions:
+        if job.unreported:
+            _mark_unreported(run)
         folder = folder_name(run.stamp, job.replica, os.urandom(4).hex()) if job.trash else ""
         applier = SyncApplier(job.local, job.remote, run.local, run.remote, agree, folder,
                               ThreadPool(job.options.concurrency), conditional=conditional,
@@ -279,6 +296,44 @@ def _apply(run: SyncRun, lease: t.Optional[Lease]) -> None:
         except OSError as e:
             run.warnings.append(f"{job.label}: could not save the base: {e.strerror}; its journal is kept")
     base.close()
+
+
+def _mark_unreported(run: SyncRun) -> None:
+    """Write the markers of unreported changes before the first change (``state/unreported.py``);
+    the module removes them when it reports the run."""
+    paths = [run.job.unreported_path()]
+    if run.plan.on(LOCAL):
+        paths.append(run.job.unreported_path(local_only=True))
+    try:
+        for path in paths:
+            _unreported.mark(path, run.job.about)
+    except OSError as e:
+        run.warnings.append(f"{run.job.label}: could not record the change in the state directory before making it "
+                            f"({e.strerror}): should this run be interrupted, the next one may not report it")
+
+
+def clear_unreported(job: SyncJob) -> list[str]:
+    """Remove the markers of ``job`` (the module is reporting its run); returns the paths removed,
+    for :func:`restore_unreported`. A marker that cannot be removed stays (a spare notification)."""
+    cleared: list[str] = []
+    if not job.unreported:
+        return cleared
+    for path in (job.unreported_path(), job.unreported_path(local_only=True)):
+        try:
+            if _unreported.clear(path):
+                cleared.append(path)
+        except OSError:
+            pass
+    return cleared
+
+
+def restore_unreported(job: SyncJob, paths: t.Sequence[str]) -> None:
+    """Put back the markers :func:`clear_unreported` removed (the report was lost)."""
+    for path in paths:
+        try:
+            _unreported.mark(path, job.about)
+        except OSError:
+            pass  # nothing else to try: the process is about to end
 
 
 def run_sync(job: SyncJob, *, check_mode: bool) -> SyncRun:
@@ -309,5 +364,6 @@ def run_sync(job: SyncJob, *, check_mode: bool) -> SyncRun:
     return run
 
 
-__all__ = ["SyncJob", "SyncRun", "run_sync", "plan_sync", "RESERVED", "LockTimeout", "HostLock", "LOCK_CHOICES",
+__all__ = ["SyncJob", "SyncRun", "run_sync", "plan_sync", "clear_unreported", "restore_unreported",
+           "RESERVED", "LockTimeout", "HostLock", "LOCK_CHOICES",
            "LOCK_AUTO", "LOCK_REQUIRED", "LOCK_OFF"]

@@ -59,7 +59,9 @@ def to_result(run: SyncRun, *, check_mode: bool, diff: bool, list_files: bool = 
               cap: int = 1000) -> dict[str, t.Any]:
     """The task result: ``changed`` (something was written on either side),
     ``changed_local`` (on the local side: what the role's handler listens
-    for), the counts of :data:`COUNTS`, ``conflicts`` (``[{path, kept}]``), ``status``, ``msg``, ``warnings`` and,
+    for; both also when an earlier run made such a change and was never reported:
+    ``changed_earlier``), the counts of :data:`COUNTS`, ``conflicts``
+    (``[{path, kept}]``), ``status``, ``msg``, ``warnings`` and,
     with ``diff``, ``diff.prepared``; per-file lists with ``list_files``."""
     done = _done(run, check_mode)
     counts = dict.fromkeys(COUNTS, 0)
@@ -77,8 +79,8 @@ def to_result(run: SyncRun, *, check_mode: bool, diff: bool, list_files: bool = 
     if applied is not None:
         errors += applied.failed
     counts["failed"] = len(errors)
-    changed_local = any(a.side == LOCAL for a in done)
-    changed = bool(done) or bool(run.trash_expired)
+    changed_local = any(a.side == LOCAL for a in done) or run.changed_local_earlier
+    changed = bool(done) or bool(run.trash_expired) or run.changed_earlier
     status = "ok"
     msg = ""
     if applied is not None and applied.failed:
@@ -110,6 +112,7 @@ def to_result(run: SyncRun, *, check_mode: bool, diff: bool, list_files: bool = 
         "conflicts": [{"path": c.path, "kept": c.kept} for c in plan.conflicts[:cap]],
         "errors": [{"path": p, "error": e} for p, e in errors[:cap]],
         "first_sync": not plan.base_size,
+        "changed_earlier": run.changed_earlier,
         "trash_expired": len(run.trash_expired),
     }
     if list_files:

@@ -40,6 +40,8 @@ import time
 import typing as t
 from urllib.parse import urlsplit
 
+from .etag import etag_is_content_md5, is_md5_etag, normalize_etag
+
 #: Whether awscrt is installed. It is imported on the first request only: the
 #: import costs about 0.1 s of CPU, which a run with nothing to send never pays.
 HAS_AWSCRT = importlib.util.find_spec("awscrt") is not None
@@ -146,7 +148,9 @@ class CrtTransfers:
     # -- requests ----------------------------------------------------------
     def put(self, bucket: str, key: str, data: bytes, params: t.Mapping[str, t.Any],
             headers: t.Sequence[tuple[str, str]]) -> str:
-        """PutObject of ``data`` (the whole object) with ``Content-MD5``.
+        """PutObject of ``data`` (the whole object) with ``Content-MD5``; an answer
+        whose ETag is an MD5 of the content (``etag.etag_is_content_md5``) must
+        name the MD5 of ``data``.
 
         :param params: the object's attributes as botocore PutObject arguments
             (``ContentType``, ``Metadata``, ``Tagging``, ``ServerSideEncryption``...):
@@ -154,20 +158,30 @@ class CrtTransfers:
         :param headers: the same attributes as HTTP headers
             (``AttributeSet.headers()``), sent with the request.
         :returns: the ETag header as sent by the server (``''`` when none).
-        :raises CrtRequestError: the request failed (after awscrt's retries).
+        :raises CrtRequestError: the request failed (after awscrt's retries), or
+            the ETag differs from the MD5 (code ``BadDigest``).
         """
-        md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+        digest = hashlib.md5(data, usedforsecurity=False).digest()
+        md5 = base64.b64encode(digest).decode()
         response_headers: dict[str, str] = {}
         self._send("put_object", "PutObject", bucket, key, "PUT",
                    [("Content-Length", str(len(data))), ("Content-MD5", md5)] + list(headers),
                    io.BytesIO(data), response_headers, len(data), params=params)
+        etag = normalize_etag(response_headers.get("etag"))
+        if (is_md5_etag(etag) and etag != digest.hex()
+                and etag_is_content_md5(response_headers.get("x-amz-server-side-encryption"),
+                                        response_headers.get("x-amz-server-side-encryption-customer-algorithm"))):
+            raise CrtRequestError("BadDigest", f"the server stored other bytes than were sent: ETag {etag} differs "
+                                               f"from the MD5 {digest.hex()} of the body")
         return response_headers.get("etag", "")
 
-    def get(self, bucket: str, key: str, fileobj: t.BinaryIO, size: int = 0) -> tuple[int, str]:
+    def get(self, bucket: str, key: str, fileobj: t.BinaryIO, size: int = 0,
+            response_headers: t.Optional[dict[str, str]] = None) -> tuple[int, str]:
         """GetObject written into ``fileobj`` (awscrt hands the body over when
         the answer is complete: memory up to the object's size).
 
         :param size: the expected size in bytes (it sets the time allowed).
+        :param response_headers: filled with the answer's headers (lower-case names).
         :returns: ``(bytes written, MD5 hex of what was written)``.
         :raises CrtRequestError: the request failed (after awscrt's retries).
         :raises OSError: writing to ``fileobj`` failed (the request is cancelled).
@@ -182,7 +196,8 @@ class CrtTransfers:
             md5.update(chunk)
             state["written"] += len(chunk)
 
-        self._send("get_object", "GetObject", bucket, key, "GET", [], None, {}, size, on_body)
+        self._send("get_object", "GetObject", bucket, key, "GET", [], None,
+                   {} if response_headers is None else response_headers, size, on_body)
         return state["written"], md5.hexdigest()
 
     def _send(self, method_name: str, operation: str, bucket: str, key: str, verb: str,

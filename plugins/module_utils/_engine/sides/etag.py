@@ -12,8 +12,10 @@ A single-part ETag is the MD5 of the content. A multipart ETag is
 the same rule as s3transfer's ``ChunksizeAdjuster`` (8 MiB, doubled until at
 most 10,000 parts), so the ETag of everything it writes can be recomputed
 locally. For objects written by other tools, common part sizes are tried.
-SSE-KMS ETags are not MD5s: they never match, which costs a transfer (and
-the manifest then remembers the ETag), never a wrong result.
+SSE-KMS and SSE-C ETags are not MD5s (:func:`etag_is_content_md5` tells from
+a GET, HEAD or PUT answer; a listing cannot tell): a content check against
+one never matches, which costs a transfer (and the manifest then remembers
+the ETag), never a wrong result; a download is not checked against one.
 """
 
 from __future__ import annotations
@@ -52,6 +54,22 @@ def part_size_for(size: int) -> int:
 def is_md5_etag(etag: str) -> bool:
     """Whether a normalised ETag has the form of a plain MD5 (32 hex digits)."""
     return bool(_MD5_RE.match(etag))
+
+
+def etag_is_content_md5(sse: t.Optional[str], sse_customer_algorithm: t.Optional[str]) -> bool:
+    """Whether the single-part ETag of an object answered with these headers is the MD5
+    of its content.
+
+    S3 API reference, ``Object`` data type, ``ETag``: objects encrypted by
+    SSE-S3 or plaintext have ETags that are an MD5 digest of their data;
+    objects encrypted by SSE-C or SSE-KMS (and DSSE-KMS) do not.
+
+    :param sse: the ``x-amz-server-side-encryption`` header (``AES256``,
+        ``aws:kms``, ``aws:kms:dsse``; ``None`` or ``''``: none).
+    :param sse_customer_algorithm: the
+        ``x-amz-server-side-encryption-customer-algorithm`` header (SSE-C).
+    """
+    return not sse_customer_algorithm and (sse or "").lower() in ("", "aes256")
 
 
 def is_comparable_pair(a: str, b: str) -> bool:
@@ -142,5 +160,6 @@ def multipart_etag(path: str, part_size: int) -> str:
     return f"{hashlib.md5(b''.join(digests), usedforsecurity=False).hexdigest()}-{len(digests)}"
 
 
-__all__ = ["is_comparable_pair", "normalize_etag", "part_size_for", "is_md5_etag", "local_matches_etag", "multipart_etag",
+__all__ = ["etag_is_content_md5", "is_comparable_pair", "normalize_etag", "part_size_for", "is_md5_etag",
+           "local_matches_etag", "multipart_etag",
            "MULTIPART_THRESHOLD", "PART_SIZE"]

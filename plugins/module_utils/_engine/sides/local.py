@@ -263,7 +263,9 @@ class LocalSide:
 
         ``fill(fileobj)`` returns ``(bytes written, MD5 hex)``; the file is
         kept only when the count is ``entry.size`` and, where ``entry.etag`` is
-        a plain MD5, the MD5 matches. Then mode, owner and mtime
+        a plain MD5, the MD5 matches (``fill`` returns ``''`` for an object
+        whose ETag is no MD5 of its content: SSE-KMS, SSE-C; only the size is
+        checked then). Then mode, owner and mtime
         (``entry.mtime_ns``) are set and the file is renamed into place.
         ``what`` names the transfer in messages (``downloading s3://b/k``).
 
@@ -299,7 +301,7 @@ class LocalSide:
             if written != entry.size:
                 raise StoreError(f"{what or 'writing ' + final}: got {written} bytes, listed {entry.size}",
                                  code="SizeMismatch")
-            if is_md5_etag(entry.etag or "") and md5 != entry.etag:
+            if md5 and is_md5_etag(entry.etag or "") and md5 != entry.etag:
                 raise StoreError(f"{what or 'writing ' + final}: MD5 {md5} differs from ETag {entry.etag}",
                                  code="BadDigest")
             os.chmod(tmp, mode)

@@ -196,6 +196,14 @@ def abort_upload(client: t.Any, bucket: str, key: str, upload_id: str) -> bool:
                          code=_code(e) or type(e).__name__) from None
 
 
+def _changes_since(identity: FileIdentity, path: str, relpath: str) -> list[str]:
+    """What changed in the file since ``identity`` was taken (``['path']`` when it is gone)."""
+    try:
+        return identity.changes(FileIdentity.of(path, relpath))
+    except OSError:
+        return ["path"]
+
+
 def _abort_quietly(client: t.Any, bucket: str, key: str, upload_id: str) -> None:
     """Abort after a failure, keeping that failure's error (the sweep retries a failed abort)."""
     try:
@@ -288,6 +296,14 @@ def _upload_once(client: t.Any, bucket: str, key: str, path: str, relpath: str, 
     try:
         results = _send_parts(client, bucket, key, record.upload_id, path, ranges, listed, workers)
     except BaseException as e:
+        if isinstance(e, Exception) and not isinstance(e, FileChanged):
+            # A part refused because its bytes no longer matched their Content-MD5 (or our ETag
+            # check) is a file being rewritten: the upload cannot be resumed, so abort it now.
+            changes = _changes_since(identity, path, relpath)
+            if changes:
+                _abort_quietly(client, bucket, key, record.upload_id)
+                ledger.drop(bucket, key)
+                raise FileChanged(path, changes) from None
         if isinstance(e, FileChanged) or not recorded:
             _abort_quietly(client, bucket, key, record.upload_id)
             ledger.drop(bucket, key)

@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - checked by the module (AnsibleAWSModul
     BotoCoreError = ClientError = Exception  # type: ignore[misc,assignment]
 
 from ..errors import StoreError
-from .etag import MULTIPART_THRESHOLD, is_md5_etag, normalize_etag, part_size_for
+from .etag import MULTIPART_THRESHOLD, etag_is_content_md5, is_md5_etag, normalize_etag, part_size_for
 from .multipart import multipart
 from .s3store import store_error
 
@@ -93,8 +93,10 @@ def stream_copy(src_client: t.Any, src_bucket: str, src_key: str, dst_client: t.
                 dst_key: str, size: int, src_etag: str = "") -> str:
     """Copy an object between two stores through this host, with bounded memory.
 
-    The bytes read are counted and, where ``src_etag`` is an MD5, hashed and
-    checked before the copy is completed (a mismatch aborts it).
+    The bytes read are counted and, where ``src_etag`` is an MD5 of the
+    content (an MD5 in form, and the GET's answer shows no SSE-KMS or SSE-C:
+    ``etag.etag_is_content_md5``), hashed and checked before the copy is
+    completed (a mismatch aborts it).
 
     :param size: the source size in bytes (from the listing).
     :returns: the normalised ETag of the copy.
@@ -106,6 +108,8 @@ def stream_copy(src_client: t.Any, src_bucket: str, src_key: str, dst_client: t.
         raise store_error(e, "reading", src_bucket, src_key) from None
     body = resp["Body"]
     headers = carried_headers(resp)
+    if not etag_is_content_md5(resp.get("ServerSideEncryption"), resp.get("SSECustomerAlgorithm")):
+        src_etag = ""
     md5 = hashlib.md5(usedforsecurity=False)
     state = {"read": 0}
 

@@ -28,11 +28,12 @@ except ImportError:  # pragma: no cover - checked by the module (AnsibleAWSModul
 
 from .crt import CrtRequestError, CrtTransfers
 from ..errors import StoreError
-from .etag import MULTIPART_THRESHOLD, normalize_etag, part_size_for
+from .etag import MULTIPART_THRESHOLD, etag_is_content_md5, normalize_etag, part_size_for
 from ..config.attributes import AttributeSet
 from ..config.content_types import content_type_of
 from ..config.ignore import IgnoreRules
 from ..config.maps import S3Location
+from . import s3hooks
 from .s3parse import use_fast_parsing
 from ..paths import key_for, unsafe_reason
 from .deletion import DeleteOutcome
@@ -46,8 +47,18 @@ READ_CHUNK = 1024 * 1024
 DELETE_BATCH = 1000
 
 
+#: A requester-pays bucket answers 403 AccessDenied to a request without the header (S3 user guide,
+#: "Using Requester Pays buckets"); the hint names the option that sends it.
+_PAYER_HINT = "; for a requester-pays bucket set request_payer: requester"
+#: S3's message for a GET of an SSE-C object without the customer key (400 InvalidRequest).
+_SSE_C_MARK = "Server Side Encryption"
+#: The code of that refusal: not retried, its message says why.
+SSE_C_REFUSED = "SSECustomerKeyRequired"
 _HINTS = {"NoSuchBucket": "the bucket does not exist", "404": "not found",
-          "AccessDenied": "access denied", "403": "access denied (check the credentials)",
+          "AccessDenied": "access denied (check the credentials and policies" + _PAYER_HINT + ")",
+          "403": "access denied (check the credentials" + _PAYER_HINT + ")",
+          SSE_C_REFUSED: "the object is encrypted with a customer-provided key (SSE-C), which this product does "
+                         "not send: it cannot be read (use SSE-S3 or SSE-KMS for objects it syncs)",
           "InvalidAccessKeyId": "the access key is not known to the server",
           "SignatureDoesNotMatch": "the secret key is wrong"}
 
@@ -71,7 +82,13 @@ def store_error(e: Exception, action: str, bucket: str, key: str = "") -> StoreE
 
 
 def coded_error(action: str, bucket: str, key: str, code: str, message: t.Optional[str]) -> StoreError:
-    """The :class:`StoreError` of an S3 error ``code`` (with a hint for the common ones)."""
+    """The :class:`StoreError` of an S3 error ``code`` (with a hint for the common ones).
+
+    S3's refusal to read an SSE-C object without its key (400 ``InvalidRequest``
+    naming Server Side Encryption) gets the code :data:`SSE_C_REFUSED`.
+    """
+    if code in ("InvalidRequest", "400") and _SSE_C_MARK.lower() in (message or "").lower():
+        code = SSE_C_REFUSED
     return StoreError(f"{action} s3://{bucket}/{key} failed: {code}: {_HINTS.get(code) or message or code}",
                       code=code)
 
@@ -104,18 +121,35 @@ class S3Store:
     :param crt: sends objects below ``MULTIPART_THRESHOLD`` (one request
         each) through awscrt instead of botocore (``crt.py``); ``None``:
         botocore for everything.
+    :param request_payer: ``requester``: every request says the requester
+        pays (requester-pays buckets); ``''``: not sent.
+
+    Every client it is given (also a renewed one) gets the handlers of
+    ``s3hooks.py`` (Content-MD5 and ETag check on PutObject/UploadPart, the
+    requester-pays header) and the fast listing parser of ``s3parse.py``.
     """
 
     def __init__(self, client: t.Any, transfer_config: t.Any = None,
                  client_factory: t.Optional[t.Callable[[], t.Any]] = None,
-                 crt: t.Optional[CrtTransfers] = None) -> None:
+                 crt: t.Optional[CrtTransfers] = None, request_payer: str = "") -> None:
+        self.request_payer = request_payer
         self.client = client
         self.transfer_config = transfer_config
         self.client_factory = client_factory
         self.crt = crt
         #: The ``Date`` header of the last listing page: the server's clock (``''``: unknown).
         self.server_date = ""
+
+    @property
+    def client(self) -> t.Any:
+        """The boto3 S3 client (setting one installs this product's handlers on it)."""
+        return self._client
+
+    @client.setter
+    def client(self, client: t.Any) -> None:
         use_fast_parsing(client)
+        s3hooks.install(client, self.request_payer)
+        self._client = client
 
     # -- listing -----------------------------------------------------------
     def list_tree(self, location: S3Location, ignore: IgnoreRules) -> Tree:
@@ -241,18 +275,27 @@ class S3Store:
 
         :param size: the listed size in bytes; below ``MULTIPART_THRESHOLD``
             the GET goes through awscrt when the store has a ``crt``.
-        :returns: ``(bytes written, MD5 hex of what was written)``.
+        :returns: ``(bytes written, MD5 hex of what was written)``; the MD5 is
+            ``''`` when the answer says the object's ETag is no MD5 of its
+            content (SSE-KMS, DSSE-KMS, SSE-C: ``etag.etag_is_content_md5``),
+            so that nobody compares them (issue 15 point 7).
         :raises StoreError: the request or the body read failed.
         """
         if self.crt is not None and 0 <= size < MULTIPART_THRESHOLD:
+            headers: dict[str, str] = {}
             try:
-                return self.crt.get(bucket, key, fileobj, size)
+                written, digest = self.crt.get(bucket, key, fileobj, size, headers)
             except CrtRequestError as e:
                 raise store_error(e, "downloading", bucket, key) from None
+            plain = etag_is_content_md5(headers.get("x-amz-server-side-encryption"),
+                                        headers.get("x-amz-server-side-encryption-customer-algorithm"))
+            return written, digest if plain else ""
         md5 = hashlib.md5(usedforsecurity=False)
         written = 0
         try:
-            body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
+            resp = self.client.get_object(Bucket=bucket, Key=key)
+            plain = etag_is_content_md5(resp.get("ServerSideEncryption"), resp.get("SSECustomerAlgorithm"))
+            body = resp["Body"]
             try:
                 for chunk in body.iter_chunks(READ_CHUNK):
                     fileobj.write(chunk)
@@ -262,7 +305,7 @@ class S3Store:
                 body.close()
         except (BotoCoreError, ClientError) as e:
             raise store_error(e, "downloading", bucket, key) from None
-        return written, md5.hexdigest()
+        return written, md5.hexdigest() if plain else ""
 
     # -- writing -----------------------------------------------------------
     def upload(self, bucket: str, key: str, path: str, size: int,
@@ -275,6 +318,8 @@ class S3Store:
         body is a seekable file; with a ``crt``, awscrt sends the bytes read
         once, with their ``Content-MD5``); above, s3transfer's multipart
         upload in parts of ``part_size_for(size)`` bytes, with bounded memory.
+        Every PutObject and UploadPart carries ``Content-MD5`` and its answer's
+        ETag is compared with it where it is an MD5 (``s3hooks.py``, ``crt.py``).
         Every path carries ``attrs`` (``config/attributes.py``; ``None``: the
         Content-Type table's type and encoding of ``key``, never the host's
         ``mimetypes``): headers on PutObject, on the awscrt request and on
@@ -377,4 +422,4 @@ class S3Store:
         return outcome
 
 
-__all__ = ["S3Store", "store_error", "coded_error", "object_mtime_ns", "READ_CHUNK", "DELETE_BATCH"]
+__all__ = ["S3Store", "store_error", "coded_error", "object_mtime_ns", "READ_CHUNK", "DELETE_BATCH", "SSE_C_REFUSED"]
