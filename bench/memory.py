@@ -28,6 +28,8 @@ import typing as t
 
 #: The target of issue 16, point 4 (bytes per tracked path, all three structures).
 TARGET_BYTES = 400
+#: The number of paths of issue 16, point 4.
+PATHS = 100_000
 PAGE = 1000
 
 
@@ -102,7 +104,7 @@ def _step(fn: t.Callable[[], t.Any]) -> tuple[t.Any, int, int, float]:
     return result, current - before, peak - before, cpu
 
 
-def measure(n: int = 100_000, workdir: t.Optional[str] = None) -> dict[str, t.Any]:
+def measure(n: int = PATHS, workdir: t.Optional[str] = None) -> dict[str, t.Any]:
     eng = _engine()
     local_list, s3store = eng["sides.local_list"], eng["sides.s3store"]
     manifest, records_mod = eng["state.manifest"], eng["state.records"]
@@ -157,4 +159,4 @@ if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     work = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".work")
     os.makedirs(work, exist_ok=True)
-    print(json.dumps(measure(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000, work), indent=1))
+    print(json.dumps(measure(int(sys.argv[1]) if len(sys.argv) > 1 else PATHS, work), indent=1))
