@@ -5,6 +5,8 @@
 * ``small``: 5,000 files of 1-16 KiB in directories 1 to 3 levels deep.
 * ``mixed``: 500 files of 1 KiB-2 MiB (log-uniform) plus four 64 MiB files.
 * ``large``: 20,000 files of 1-16 KiB (issue 7, point 3: a real run of at least 20,000 files).
+* ``huge``: 100,000 files of 1-4 KiB (issue 16, point 5: push, no-op and pull at scale; needs a quiet
+  machine: ``make bench BENCH_DATASETS=huge BENCH_RUNS=1 BENCH_ARGS='--servers rclone --tools ours,rclone-fc,s5cmd'``).
 
 ``scale`` multiplies the file counts (and the 64 MiB size, never below 12 MiB so
 that the big files stay multipart) to iterate quickly.  Every file gets the mtime
@@ -45,6 +47,7 @@ SPECS = {
     "small": Spec("small", 5000, 1 * KIB, 16 * KIB, 0, 0),
     "mixed": Spec("mixed", 500, 1 * KIB, 2 * MIB, 4, 64 * MIB),
     "large": Spec("large", 20000, 1 * KIB, 16 * KIB, 0, 0),
+    "huge": Spec("huge", 100000, 1 * KIB, 4 * KIB, 0, 0),
 }
 
 

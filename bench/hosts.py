@@ -45,6 +45,12 @@ def _inventory(workdir: str, n: int, server: t.Any, bucket_prefix: str) -> str:
     return path
 
 
+def _per_host(values: list[t.Optional[float]], hosts: int) -> t.Optional[float]:
+    """The median of ``values`` (seconds of one run) divided by ``hosts`` (``None`` when none was measured)."""
+    known = [v for v in values if v is not None]
+    return round(statistics.median(known) / hosts, 3) if known else None
+
+
 def deploy_site() -> str:
     path = os.path.join(tools.COLLECTIONS, "ansible_collections", "s32s", "sync", "playbooks", "deploy_site.yml")
     return path if os.path.exists(path) else ""
@@ -81,6 +87,10 @@ def measure(bench: t.Any, counts: list[int], server_name: str, scale: float) -> 
             rows.append({"hosts": n, "first_s": first["wall_s"], "first_rc": first["rc"],
                          "noop_s": statistics.median(r["wall_s"] for r in noops),
                          "noop_task_s": statistics.median(r.get("task_s") or 0 for r in noops),
+                         # issue 16, point 3: CPU seconds per host of a no-op, the module processes alone
+                         # (/usr/bin/time of each) and the whole run (ansible-playbook and its children)
+                         "noop_module_cpu_per_host_s": _per_host([r.get("module_cpu_total_s") for r in noops], n),
+                         "noop_cpu_per_host_s": _per_host([r.get("cpu_s") for r in noops], n),
                          "noop_runs": noops, "ops": _ops_text([r["ops"] for r in noops]),
                          "correct": not problems and all(r["rc"] == 0 for r in noops + [first])})
             bench.log_hosts(rows[-1])

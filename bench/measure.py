@@ -91,6 +91,9 @@ def _ansible_times(job: t.Any) -> dict[str, t.Any]:
             out["module_rss_mib"] = round(max(int(r[0]) for r in rows) / 1024, 1)
             out["module_wall_s"] = round(max(float(r[1]) for r in rows), 2)
             out["module_cpu_s"] = round(max(float(r[2]) + float(r[3]) for r in rows), 2)
+            # every module process of the run (one per host and task): the many-hosts CPU per host
+            out["module_cpu_total_s"] = round(sum(float(r[2]) + float(r[3]) for r in rows), 2)
+            out["module_runs"] = len(rows)
     except (OSError, ValueError, IndexError):
         pass
     return out

@@ -180,6 +180,9 @@ def render(data: dict[str, t.Any]) -> str:
         *([f"- {facts['post_note']}"] if facts.get("post_note") else []),
         "- Requests counted from: " + "; ".join(f"{k}: {c}" for k, c in facts.get("counting", {}).items()) + ".",
         ""]
+    import targets  # pylint: disable=import-outside-toplevel  # it uses this module's cells and ratios
+
+    lines += targets.render(data)
     lines += ["## Ours against the fastest correct peer", "",
               "Ratio = median wall seconds of ours (whole `ansible-playbook` process) / median wall seconds of the "
               "fastest peer that ended correct in every run (whole process). *task* = our module's task time alone "
@@ -244,6 +247,13 @@ def render(data: dict[str, t.Any]) -> str:
                 mod = f" [{_fmt(c.module_rss, 0)}]" if c.module_rss is not None else ""
                 row.append(f"{_fmt(c.rss, 0)}{mod} / {_fmt(c.cpu, 1)} / {_fmt(c.server_cpu, 1)}")
             lines.append(f"| {tool} | " + " | ".join(row) + " |")
+        lines += ["", "Cores busy: (client CPU + server CPU) / wall seconds of the whole process (medians; "
+                  "issue 16 asks for >= 1.7 on rclone serve s3 in full transfers):", "",
+                  "| tool | " + " | ".join(SCENARIOS) + " |", "|---|" + "---|" * len(SCENARIOS)]
+        for tool in tools.TOOLS:
+            if any((tool, s) in cs for s in SCENARIOS):
+                busy = [_busy(cs.get((tool, s))) for s in SCENARIOS]
+                lines.append(f"| {tool} | " + " | ".join(_fmt(b) if b is not None else "n/a" for b in busy) + " |")
         wrong = [(tool, s, c) for (tool, s), c in cs.items() if not c.correct]
         if wrong:
             lines += ["", "What was wrong:", ""]
@@ -261,9 +271,44 @@ def render(data: dict[str, t.Any]) -> str:
         lines += render_rss(data["rss"])
     if "micro" in data:
         lines += render_micro(data["micro"])
+    if "startup" in data:
+        lines += render_startup(data["startup"])
+    if "memory" in data:
+        lines += render_memory(data["memory"])
     if "profile" in data:
         lines += render_profile(data["profile"])
     return "\n".join(lines) + "\n"
+
+
+def _busy(c: t.Optional[Cell]) -> t.Optional[float]:
+    if c is None or not c.wall or c.cpu is None or c.server_cpu is None:
+        return None
+    return (c.cpu + c.server_cpu) / c.wall
+
+
+def render_startup(st: dict[str, t.Any]) -> list[str]:
+    lines = ["## No-op start-up in CPU seconds (bench/startup.py, issue 16 point 2)", "", st["description"], "",
+             f"{st['files']:,} files on `{st['server']}`, median of {st['repeats']} runs of each payload.", "",
+             "| payload | CPU s (user+sys) | above ping CPU s | wall s | max RSS MiB | requests per run |",
+             "|---|---|---|---|---|---|"]
+    for name, row in st["rows"].items():
+        above = row.get("above_ping_cpu_s")
+        lines.append(f"| {name} | {row['cpu_s']:.3f} | {_fmt(above, 3) if above is not None else '–'} | "
+                     f"{row['wall_s']:.3f} | {row['rss_mib']:.0f} | {_ops_text([row['ops']])} |")
+    lines.append("")
+    return lines
+
+
+def render_memory(m: dict[str, t.Any]) -> list[str]:
+    lines = ["## Memory per tracked path (bench/memory.py, issue 16 point 4)", "", m["description"], "",
+             "| structure | bytes per path held | peak bytes per path while built | CPU s (under tracemalloc) |",
+             "|---|---|---|---|"]
+    for row in m["rows"]:
+        lines.append(f"| {row['structure']} | {row['bytes_per_path']:.0f} | {row['peak_per_path']:.0f} | "
+                     f"{row['cpu_s']:.2f} |")
+    lines += [f"| **all three, {m['paths']:,} paths** | **{m['bytes_per_path']:.0f}** (target "
+              f"{m['target']}) | | |", ""]
+    return lines
 
 
 def render_floor(f: dict[str, t.Any]) -> list[str]:
@@ -292,11 +337,13 @@ def render_planner(p: dict[str, t.Any]) -> list[str]:
 def render_hosts(h: dict[str, t.Any], title: str = "") -> list[str]:
     lines = [f"### {title}" if title else "## Many hosts: no-op pull (issue 7, point 4)", "",
              f"{h['description']}", "",
-             "| hosts | first (full) pull s | no-op wall s (median) | slowest host's task s | requests per no-op |",
-             "|---|---|---|---|---|"]
+             "| hosts | first (full) pull s | no-op wall s (median) | slowest host's task s | module CPU s per host "
+             "| whole run CPU s per host | requests per no-op |",
+             "|---|---|---|---|---|---|---|"]
     for row in h["rows"]:
         lines.append(f"| {row['hosts']} | {_fmt(row['first_s'])} | {_fmt(row['noop_s'])} | "
-                     f"{_fmt(row['noop_task_s'])} | {row['ops']} |")
+                     f"{_fmt(row['noop_task_s'])} | {_fmt(row.get('noop_module_cpu_per_host_s'))} | "
+                     f"{_fmt(row.get('noop_cpu_per_host_s'))} | {row['ops']} |")
     lines.append("")
     return lines
 

@@ -200,6 +200,18 @@ class Bench:
             log("client CPU per request: boto3 options")
             extras["micro"] = micro.measure(self.work)
             keep()
+        if args.startup:
+            import startup
+
+            log("start-up: CPU of our no-op module processes above an ansible.builtin.ping task")
+            extras["startup"] = startup.measure(self, args.profile_server, args.scale)
+            keep()
+        if args.memory:
+            import memory
+
+            log("memory per tracked path: 100,000 paths (tracemalloc)")
+            extras["memory"] = memory.measure(memory.PATHS, self.work)
+            keep()
         if args.profile:
             import profile_ours
 
@@ -273,6 +285,10 @@ def parse_args(argv: t.Optional[list[str]] = None) -> argparse.Namespace:
                    help="module RSS of a push/pull of one 64, 256, 512 MiB file (bench/rssflat.py)")
     p.add_argument("--micro", action=argparse.BooleanOptionalAction, default=True,
                    help="client CPU per request of boto3 options (bench/micro.py)")
+    p.add_argument("--startup", action=argparse.BooleanOptionalAction, default=True,
+                   help="CPU of our no-op module processes above a ping task (bench/startup.py)")
+    p.add_argument("--memory", action=argparse.BooleanOptionalAction, default=True,
+                   help="bytes per tracked path of a run's structures at 100,000 paths (bench/memory.py)")
     p.add_argument("--profile-server", default="rclone")
     p.add_argument("--workdir", default=os.path.join(BENCH_DIR, ".work"))
     p.add_argument("--out", default=os.path.join(BENCH_DIR, "RESULTS.md"))

@@ -12,6 +12,7 @@ import errno
 import os
 import stat
 import typing as t
+from sys import intern
 
 from ..config.ignore import IgnoreRules
 from ..errors import ConfigError
@@ -105,6 +106,8 @@ def walk_local(root: str, ignore: IgnoreRules, follow_symlinks: str = FOLLOW_INS
                 tree.dirs.add(relpath)
                 stack.append((relpath, item.path, ancestors | {key}))
             elif stat.S_ISREG(mode):
+                # interned: the S3 tree and the manifest of the same run share this string (bench/memory.py)
+                relpath = intern(relpath)
                 tree.entries[relpath] = Entry(relpath, st.st_size, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
             else:
                 tree.skipped.append((relpath, "not a regular file (FIFO, socket or device)"))

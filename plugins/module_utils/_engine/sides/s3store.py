@@ -18,6 +18,7 @@ from __future__ import annotations
 import email.utils
 import hashlib
 import typing as t
+from sys import intern
 
 try:
     from boto3.exceptions import S3UploadFailedError
@@ -190,8 +191,9 @@ class S3Store:
                 if ignore.matches(relpath):
                     tree.ignored += 1
                     continue
+                relpath = intern(relpath)  # one string per path for both trees and the manifest (bench/memory.py)
                 tree.entries[relpath] = Entry(relpath, int(obj.get("Size", 0)), object_mtime_ns(obj),
-                                              normalize_etag(obj.get("ETag")))
+                                              intern(normalize_etag(obj.get("ETag"))))
             if not page.get("IsTruncated"):
                 break
             token = page.get("NextContinuationToken")

@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import typing as t
+from sys import intern
 
 from .atomic import write_json
 from .records import Record, ReplicaRecord
@@ -89,7 +90,8 @@ def load(path: str, kind: str) -> State:
         columns = [fields.index(name) for name in record_type._fields]
         if record_type is Record:
             a, b, c, d, e = columns  # the hot path: one call per record, no generator
-            records = {rel: Record(int(r[a]), int(r[b]), int(r[c]), int(r[d]), str(r[e]))
+            # relpaths and ETags interned: the trees of the same run hold the same strings (bench/memory.py)
+            records = {intern(rel): Record(int(r[a]), int(r[b]), int(r[c]), int(r[d]), intern(str(r[e])))
                        for rel, r in data["records"].items()}
         else:
             casts = [type(default) for default in _DEFAULTS[kind]]

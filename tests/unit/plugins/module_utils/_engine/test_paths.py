@@ -54,6 +54,21 @@ def test_unsafe(relpath, words):
     assert words in reason
 
 
+def test_control_characters_are_exactly_c0_and_del():
+    """The regex of unsafe_reason refuses U+0000-U+001F and U+007F, and nothing else
+    (C1 controls, NBSP, U+2028 and other code points stay allowed, as before)."""
+    for code in list(range(0x300)) + [0x2028, 0x2029, 0xFEFF, 0x10FFFF]:
+        ch = chr(code)
+        if ch in "/\\":  # separators: test_unsafe
+            continue
+        for relpath in (f"a{ch}b", f"{ch}x", f"dir/x{ch}"):
+            reason = unsafe_reason(relpath)
+            if code < 0x20 or code == 0x7F:
+                assert reason == "control character", (hex(code), reason)
+            else:
+                assert reason is None, (hex(code), reason)
+
+
 def test_surrogate_comes_from_a_real_non_utf8_name():
     name = os.fsdecode(b"caf\xe9.txt")
     assert unsafe_reason("dir/" + name) is not None
