@@ -12,7 +12,8 @@ import urllib.parse
 import pytest
 
 from syncrun import make_store, sync, write
-from multipartkit import KEY, big, forked_push, kill_after_parts, open_uploads  # noqa: F401 (fixture)
+# big is a fixture
+from multipartkit import KEY, big, forked_push, kill_after_parts, open_uploads  # noqa: F401  # pylint: disable=unused-import
 
 from ansible_collections.s32s.sync.plugins.module_utils._engine.config.attributes import ObjectAttributes
 from ansible_collections.s32s.sync.plugins.module_utils._engine.config.maps import validate_map
@@ -142,7 +143,7 @@ def test_the_watcher_sweeps_the_uploads_it_left(s3, tmp_path):
     finally:
         s3.clear_faults()
     assert 'big.bin' in out.failed
-    assert [k for k, _ in open_uploads(s3)] == ['w/big.bin']
+    assert [k for k, _upload in open_uploads(s3)] == ['w/big.bin']
     os.remove(str(root / 'big.bin'))
     run_pass(m, store, options, s3.endpoint_url)
     assert open_uploads(s3) == []
@@ -173,7 +174,7 @@ def _leave_an_open_upload(s3, root, state, maps):
     finally:
         s3.clear_faults()
     assert first['maps'][0]['status'] == 'failed'
-    assert [k for k, _ in open_uploads(s3)] == ['p/big.bin']
+    assert [k for k, _upload in open_uploads(s3)] == ['p/big.bin']
 
 
 @pytest.mark.parametrize('denied', ['ListParts', 'AbortMultipartUpload'])

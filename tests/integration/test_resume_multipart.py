@@ -17,7 +17,8 @@ import os
 import time
 
 from ansiblerun import run_playbook, task_result
-from multipartkit import (KEPT, KEY, PART, SIZE, big, kill_after_parts, manifest_etag, open_uploads,  # noqa: F401
+# big is a fixture
+from multipartkit import (KEPT, KEY, PART, SIZE, big, kill_after_parts, manifest_etag, open_uploads,  # noqa: F401  # pylint: disable=unused-import
                           play, playbook_push, push)
 from syncrun import write
 
