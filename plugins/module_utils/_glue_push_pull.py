@@ -103,6 +103,7 @@ def build_options(params: t.Mapping[str, t.Any], protected: set[tuple[str, str]]
         lock_dir=params["state_dir"],
         lock_timeout=params.get("lock_timeout", 60.0),
         ordered=params.get("ordered", True),
+        preserve_mode=params.get("preserve_mode", True),
         protected_keys=frozenset(protected),
     )
 

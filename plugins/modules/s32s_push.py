@@ -173,6 +173,13 @@ maps:
       description: Directories removed (pull only).
       type: int
       returned: always
+    attributes_fixed:
+      description:
+        - Objects already in sync whose recorded mode was (in check mode, would be) fixed by a server-side copy
+          onto itself, after a mode-only change (C(chmod)) of their file (O(preserve_mode)). Each fix is a C(fix)
+          line in diff mode and makes the task C(changed).
+      type: int
+      returned: always
     msg:
       description: Why the map failed or was refused (empty when it did not).
       type: str

@@ -39,17 +39,21 @@ def map_pairs(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options
 
     A pull's local side lists symlinks as entries (a link is replaced, never
     followed), takes a missing directory for an empty one, and writes with
-    ``mode``, ``directory_mode``, ``owner`` and ``group``. With a
+    ``mode``, ``directory_mode``, ``owner`` and ``group`` (else, with
+    ``preserve_mode``, the mode an object's metadata carries); a push records
+    each file's mode in its object's metadata (``preserve_mode``, ``sides/modes.py``). With a
     ``lock_dir`` (the module's ``state_dir``) each pair keeps its marker of
     unreported changes there, per map and direction.
     """
     pairs = []
     for m in maps:
-        remote = S3Side(store, m.s3, endpoint, options.concurrency)
+        remote = S3Side(store, m.s3, endpoint, options.concurrency,
+                        record_modes=direction == PUSH and options.preserve_mode)
         if direction == PUSH:
             src, dst = LocalSide(m.root, follow_symlinks=options.follow_symlinks), remote
         else:
-            writes = WriteOptions(options.mode, options.directory_mode, options.owner, options.group)
+            writes = WriteOptions(options.mode, options.directory_mode, options.owner, options.group,
+                                  source_modes=options.preserve_mode)
             src, dst = remote, LocalSide(m.root, follow_symlinks=FOLLOW_NEVER, links_as_entries=True,
                                          must_exist=False, writes=writes)
         state_path = ""

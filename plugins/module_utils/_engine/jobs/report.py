@@ -45,8 +45,16 @@ def _dirs(run: PairRun, kind: str, check_mode: bool) -> list[str]:
     return [a.relpath for a in actions if a.kind == kind]
 
 
+def _fixes(run: PairRun, check_mode: bool) -> list[t.Any]:
+    """The attribute fixes the result counts: those planned (check mode), else those applied."""
+    if run.status == "refused":
+        return []
+    return list(run.fixes) if check_mode or run.applied is None else list(run.fixed)
+
+
 def diff_lines(run: PairRun, check_mode: bool) -> list[str]:
-    """One line per action: ``upload|download|copy|update|delete <target> (<reason>, <bytes> bytes)``.
+    """One line per action: ``upload|download|copy|update|delete <target> (<reason>, <bytes> bytes)``,
+    and one per attribute fix: ``fix <target> (mode 0640 -> 0644, owner 0 -> 65534)``.
 
     In check mode (or before applying) the lines are the plan; after a real
     run they are what was done, then one ``FAILED`` line per failed path and
@@ -67,6 +75,8 @@ def diff_lines(run: PairRun, check_mode: bool) -> list[str]:
         lines.insert(0, f"[{name}] changed by an earlier run whose result was never reported (reported now)")
     lines.extend(f"[{name}] mkdir {_target(run, d)}/ (directory marker)" for d in _dirs(run, MKDIR, check_mode))
     lines.extend(f"[{name}] delete {_target(run, d)}/ (empty directory)" for d in _dirs(run, RMDIR, check_mode))
+    lines.extend(f"[{name}] fix {_target(run, f.relpath)}{'/' if f.target == 'directory' else ''} ({f.reason})"
+                 for f in _fixes(run, check_mode))
     applied = run.applied
     if check_mode or applied is None:
         return lines
@@ -81,6 +91,7 @@ def map_result(run: PairRun, options: SyncOptions, check_mode: bool) -> dict[str
     """The result of one map: ``name``, ``s3``, ``root``, ``status``, counts,
     bytes per kind, ``errors``, ``skipped``/``rejected`` details (capped),
     ``changed_earlier`` (an unreported change of an earlier run, reported now),
+    ``attributes_fixed`` (in-sync paths whose mode or owner was fixed),
     and ``files`` with ``list_files``."""
     counts = dict.fromkeys(COUNTS, 0)
     size = {"created": 0, "updated": 0, "deleted": 0}
@@ -105,6 +116,7 @@ def map_result(run: PairRun, options: SyncOptions, check_mode: bool) -> dict[str
                   "unchanged": run.plan.unchanged_bytes},
         "dirs_removed": len(_dirs(run, RMDIR, check_mode)),
         "dirs_created": len(_dirs(run, MKDIR, check_mode)),
+        "attributes_fixed": len(_fixes(run, check_mode)),
         "msg": run.error,
         "would_delete": int(run.details.get("would_delete", 0)),
         "changed_earlier": run.changed_earlier,
@@ -125,9 +137,10 @@ def to_result(runs: t.Sequence[PairRun], options: SyncOptions, *, check_mode: bo
     and, with ``diff``, ``diff.prepared``."""
     maps = [map_result(r, options, check_mode) for r in runs]
     totals = {k: sum(m[k] for m in maps) for k in COUNTS}
+    totals["attributes_fixed"] = sum(m["attributes_fixed"] for m in maps)
     totals["bytes"] = {k: sum(m["bytes"][k] for m in maps) for k in ("created", "updated", "deleted", "unchanged")}
     changed = any(m["created"] or m["updated"] or m["deleted"] or m["dirs_removed"] or m["dirs_created"]
-                  or m["changed_earlier"] for m in maps)
+                  or m["attributes_fixed"] or m["changed_earlier"] for m in maps)
     changed = changed or any(r.applied is not None and r.applied.unproven for r in runs)  # failed, yet replaced
     warnings = []
     for r in runs:

@@ -31,6 +31,7 @@ from ..sides.side import Side
 from ..sides.tree import Tree
 from ..state import manifest as _manifest
 from ..state import unreported as _unreported
+from .attributes import apply_fixes, plan_fixes, stamp_modes
 from .content import check_contents
 from .executor import Applied, apply_plan
 from .pools import pool_for
@@ -96,6 +97,7 @@ class PairRun:
     :ivar details: facts of a refusal (``would_delete``: deletions the gate refused).
     :ivar changed_earlier: an earlier run changed this pair and was never
         reported (its marker is there): this run reports ``changed`` for it.
+    :ivar fixes: attribute fixes of in-sync paths (``plan/attributes.Fix``); ``fixed``: those applied.
     """
 
     def __init__(self, pair: Pair) -> None:
@@ -110,6 +112,11 @@ class PairRun:
         self.warnings: list[str] = []
         self.details: dict[str, t.Any] = {}
         self.changed_earlier = False
+        #: Attribute fixes planned (``jobs/attributes.py``) and those applied.
+        self.fixes: list[t.Any] = []
+        self.fixed: list[t.Any] = []
+        #: relpath -> (mode the object carries, LastModified ns to record) of in-sync paths.
+        self.modes: dict[str, tuple[int, int]] = {}
 
     @property
     def verb(self) -> str:
@@ -168,6 +175,7 @@ def plan_pair(run: PairRun, options: SyncOptions) -> None:
     location = next((s.address for s in (pair.dst, pair.src) if isinstance(s, S3Side)), None)
     check_plan(run.plan, Scope.of(pair.label, pair.dst.address, pair.ignore, location), run.src, run.dst, options,
                budget_base=_budget_base(run))
+    plan_fixes(run, options.concurrency)
 
 
 def _budget_base(run: PairRun) -> t.Optional[int]:
@@ -206,8 +214,10 @@ def finish_pair(run: PairRun) -> None:
         run.status = "ok"
     if not pair.state_path:
         return
-    records = records_after(run.plan, run.src, run.dst, run.state.records, pair.comparator,
-                            run.applied.written if run.applied is not None else {})
+    written = run.applied.written if run.applied is not None else {}
+    records = records_after(run.plan, run.src, run.dst, run.state.records, pair.comparator, written)
+    if pair.state_kind == _manifest.LOCAL_S3:
+        stamp_modes(records, run, written)
     listed = listed_after(run.plan, run.src, run.dst, run.state.listed, run.applied,
                           s3_destination=isinstance(pair.dst, S3Side))
     if records == run.state.records and listed == run.state.listed:
@@ -255,7 +265,7 @@ def run_pairs(pairs: t.Sequence[Pair], options: SyncOptions, *, check_mode: bool
         raise PlanningError(f"{failures[0]}{more}{tail}", runs)
     if check_mode:
         return runs
-    if before_changes is not None and any(r.plan.actions for r in runs if r.status != "refused"):
+    if before_changes is not None and any(r.plan.actions or r.fixes for r in runs if r.status != "refused"):
         before_changes()
     for run in runs:
         if run.status == "refused":
@@ -266,10 +276,11 @@ def run_pairs(pairs: t.Sequence[Pair], options: SyncOptions, *, check_mode: bool
                         allow_fork)
         run.applied = apply_plan(run.plan, run.pair.src, run.pair.dst, run.src, run.dst, pool,
                                  ordered=options.ordered)
+        apply_fixes(run, options.concurrency)
         if getattr(run.pair.dst, "created_root", False):
             run.warnings.append(f"{run.pair.label}: created the directory {run.pair.dst.root} and its missing "
                                 f"parents (it did not exist)")
-        nothing_changed = not run.applied.done and not run.applied.unproven
+        nothing_changed = not run.applied.done and not run.applied.unproven and not run.fixed
         if nothing_changed and not run.changed_earlier and run.pair.unreported_path:
             _clear_quietly(run.pair.unreported_path)
         finish_pair(run)
@@ -279,7 +290,7 @@ def run_pairs(pairs: t.Sequence[Pair], options: SyncOptions, *, check_mode: bool
 def _mark_unreported(run: PairRun) -> None:
     """Write the pair's marker before its first change (a pair with nothing to do gets none)."""
     pair = run.pair
-    if not pair.unreported_path or not run.plan.actions:
+    if not pair.unreported_path or not (run.plan.actions or run.fixes):
         return
     try:
         _unreported.mark(pair.unreported_path, pair.about)

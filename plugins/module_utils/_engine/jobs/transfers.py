@@ -30,6 +30,7 @@ from ..errors import ConfigError, StoreError
 from ..plan.plan import Action
 from ..sides.etag import MULTIPART_THRESHOLD, multipart_etag, part_size_for
 from ..sides.local import LocalSide
+from ..sides.modes import NONE, applied_mode, mode_metadata
 from ..sides.s3 import S3Side
 from ..sides.tree import Entry, Tree
 
@@ -69,12 +70,15 @@ def _stat_changes(before: Entry, after: Entry) -> list[str]:
 
 
 def _upload(src: LocalSide, dst: S3Side, listing: Tree) -> t.Callable[[Action], Written]:  # pylint: disable=unused-argument
+    record_modes = getattr(dst, "record_modes", False)
+
     def upload(action: Action) -> Written:
         path = src.path(action.relpath)
         changes: list[str] = []
         for _attempt in range(UPLOAD_ATTEMPTS):
             before = src.stat_entry(action.relpath)
-            etag = dst.upload_file(action.relpath, path, before.size)
+            metadata = mode_metadata(before.perm) if record_modes else {}
+            etag = dst.upload_file(action.relpath, path, before.size, **({"metadata": metadata} if metadata else {}))
             after = src.stat_entry(action.relpath)
             changes = _stat_changes(before, after)
             if not changes:
@@ -85,7 +89,8 @@ def _upload(src: LocalSide, dst: S3Side, listing: Tree) -> t.Callable[[Action], 
                                  f"not recorded as synced; the next run uploads it again")
         if etag is None and after.size >= MULTIPART_THRESHOLD:
             etag = multipart_etag(path, part_size_for(after.size))
-        return (after, Entry(action.relpath, after.size, 0, etag)) if etag else None
+        sent = before.perm if metadata else NONE
+        return (after, Entry(action.relpath, after.size, 0, etag, perm=sent)) if etag else None
     return upload
 
 
@@ -93,11 +98,14 @@ def _download(src: S3Side, dst: LocalSide, listing: Tree) -> t.Callable[[Action]
     def download(action: Action) -> Written:
         entry = listing.entries[action.relpath]
         what = f"downloading {src.display(action.relpath)}"
+        found: dict[str, t.Any] = {}
         for attempt in range(DOWNLOAD_ATTEMPTS):
             try:
                 local = dst.write_atomic(action.relpath, entry,
-                                         lambda f: src.read_into(action.relpath, f, entry.size), what)
-                return entry, local
+                                         lambda f: src.read_into(action.relpath, f, entry.size, found), what,
+                                         source_mode=lambda: applied_mode(found.get("mode", NONE)))
+                return Entry(action.relpath, entry.size, entry.mtime_ns, entry.etag,
+                             perm=found.get("mode", NONE)), local
             except StoreError:
                 if attempt + 1 == DOWNLOAD_ATTEMPTS:
                     raise

@@ -144,24 +144,29 @@ class CrtTransfers:
             return self._native
 
     # -- requests ----------------------------------------------------------
-    def put(self, bucket: str, key: str, data: bytes, content_type: str) -> str:
-        """PutObject of ``data`` (the whole object) with ``Content-MD5``.
+    def put(self, bucket: str, key: str, data: bytes, content_type: str,
+            metadata: t.Optional[t.Mapping[str, str]] = None) -> str:
+        """PutObject of ``data`` (the whole object) with ``Content-MD5``;
+        ``metadata`` (user metadata, ASCII) is sent as ``x-amz-meta-<key>`` headers.
 
         :returns: the ETag header as sent by the server (``''`` when none).
         :raises CrtRequestError: the request failed (after awscrt's retries).
         """
         md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
         headers: dict[str, str] = {}
+        meta = [(f"x-amz-meta-{k}", v) for k, v in sorted((metadata or {}).items())]
         self._send("put_object", "PutObject", bucket, key, "PUT",
-                   [("Content-Length", str(len(data))), ("Content-MD5", md5), ("Content-Type", content_type)],
-                   io.BytesIO(data), headers, len(data))
+                   [("Content-Length", str(len(data))), ("Content-MD5", md5), ("Content-Type", content_type)] + meta,
+                   io.BytesIO(data), headers, len(data), presign={"Metadata": dict(metadata)} if metadata else None)
         return headers.get("etag", "")
 
-    def get(self, bucket: str, key: str, fileobj: t.BinaryIO, size: int = 0) -> tuple[int, str]:
+    def get(self, bucket: str, key: str, fileobj: t.BinaryIO, size: int = 0,
+            response_headers: t.Optional[dict[str, str]] = None) -> tuple[int, str]:
         """GetObject written into ``fileobj`` (awscrt hands the body over when
         the answer is complete: memory up to the object's size).
 
         :param size: the expected size in bytes (it sets the time allowed).
+        :param response_headers: receives the response headers (lower-case names).
         :returns: ``(bytes written, MD5 hex of what was written)``.
         :raises CrtRequestError: the request failed (after awscrt's retries).
         :raises OSError: writing to ``fileobj`` failed (the request is cancelled).
@@ -176,17 +181,19 @@ class CrtTransfers:
             md5.update(chunk)
             state["written"] += len(chunk)
 
-        self._send("get_object", "GetObject", bucket, key, "GET", [], None, {}, size, on_body)
+        self._send("get_object", "GetObject", bucket, key, "GET", [], None,
+                   {} if response_headers is None else response_headers, size, on_body)
         return state["written"], md5.hexdigest()
 
     def _send(self, method_name: str, operation: str, bucket: str, key: str, verb: str,
               headers: list[tuple[str, str]], body: t.Optional[t.BinaryIO], response_headers: dict[str, str],
-              size: int, on_body: t.Optional[t.Callable[..., None]] = None) -> None:
+              size: int, on_body: t.Optional[t.Callable[..., None]] = None,
+              presign: t.Optional[t.Mapping[str, t.Any]] = None) -> None:
         from awscrt import http as crt_http  # pylint: disable=import-outside-toplevel
         from awscrt import s3 as crt_s3  # pylint: disable=import-outside-toplevel
 
         url = urlsplit(self.client.generate_presigned_url(
-            method_name, Params={"Bucket": bucket, "Key": key}, ExpiresIn=PRESIGN_EXPIRES_S))
+            method_name, Params={"Bucket": bucket, "Key": key, **(presign or {})}, ExpiresIn=PRESIGN_EXPIRES_S))
         request = crt_http.HttpRequest(verb, f"{url.path}?{url.query}",
                                        crt_http.HttpHeaders([("Host", url.netloc)] + headers), body)
         done = threading.Event()

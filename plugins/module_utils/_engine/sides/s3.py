@@ -37,17 +37,21 @@ class S3Side:
     :param location: bucket and prefix.
     :param endpoint: the endpoint URL (``''``: AWS); part of the state's identity.
     :param workers: requests at a time for a targeted listing.
+    :param record_modes: uploads record the file's mode in the object's metadata.
     """
 
     is_local = False
     #: S3 has no directories to create or remove (``dir/`` markers are read, never written).
     has_dirs = False
 
-    def __init__(self, store: S3Store, location: S3Location, endpoint: str = "", workers: int = 8) -> None:
+    def __init__(self, store: S3Store, location: S3Location, endpoint: str = "", workers: int = 8,
+                 record_modes: bool = False) -> None:
         self.store = store
         self.workers = workers
         self.location = location
         self.endpoint = endpoint
+        #: Uploads record each file's mode in the object's metadata (``modes.py``; push).
+        self.record_modes = record_modes
 
     @property
     def address(self) -> S3Location:
@@ -103,24 +107,45 @@ class S3Side:
         return tree
 
     # -- content -----------------------------------------------------------
-    def read_into(self, relpath: str, fileobj: t.BinaryIO, size: int) -> tuple[int, str]:
-        """Stream the object of ``relpath`` into ``fileobj``.
+    def read_into(self, relpath: str, fileobj: t.BinaryIO, size: int,
+                  found: t.Optional[dict[str, t.Any]] = None) -> tuple[int, str]:
+        """Stream the object of ``relpath`` into ``fileobj`` (``found``: see ``S3Store.download``).
 
         :returns: ``(bytes written, MD5 hex of them)``.
         :raises StoreError: the request or the body read failed.
         """
-        return self.store.download(self.location.bucket, self.key(relpath), fileobj, size)
+        return self.store.download(self.location.bucket, self.key(relpath), fileobj, size, found)
 
     def upload_file(self, relpath: str, path: str, size: int,
-                    condition: t.Optional[t.Mapping[str, str]] = None) -> t.Optional[str]:
+                    condition: t.Optional[t.Mapping[str, str]] = None,
+                    metadata: t.Optional[t.Mapping[str, str]] = None) -> t.Optional[str]:
         """Upload the local file ``path`` of ``size`` bytes as ``relpath``
-        (``condition``: see ``S3Store.upload``).
+        (``condition``, ``metadata``: see ``S3Store.upload``).
 
         :returns: the normalised ETag, or ``None`` when the server gave none
             (multipart uploads: the caller computes it).
         :raises StoreError: the request failed. :raises OSError: ``path`` cannot be read.
         """
-        return self.store.upload(self.location.bucket, self.key(relpath), path, size, condition)
+        return self.store.upload(self.location.bucket, self.key(relpath), path, size, condition, metadata)
+
+    def head_mode(self, relpath: str) -> tuple[int, Entry]:
+        """One HeadObject of ``relpath``: the mode its metadata carries and its
+        entry (``S3Store.head_mode``). :raises StoreError: the request failed."""
+        perm, entry = self.store.head_mode(self.location.bucket, self.key(relpath))
+        return perm, Entry(relpath, entry.size, entry.mtime_ns, entry.etag)
+
+    def replace_attributes(self, relpath: str, size: int, metadata: t.Mapping[str, str]) -> str:
+        """Give the object of ``relpath`` (``size`` bytes) the attributes an upload
+        would (``S3Store.upload_args``: Content-Type, user ``metadata``) with a
+        server-side copy onto itself (CopyObject, ``MetadataDirective=REPLACE``;
+        UploadPartCopy above 5 GiB): no byte of content crosses the client.
+
+        :returns: the normalised ETag after the copy.
+        :raises StoreError: the request failed.
+        """
+        key, bucket = self.key(relpath), self.location.bucket
+        return server_side_copy(self.store.client, bucket, key, bucket, key, size,
+                                replace=self.store.upload_args(key, metadata))
 
     def copy_from(self, src: "S3Side", relpath: str, entry: Entry) -> str:
         """Copy ``relpath`` of ``src`` here: server-side when both sides use the same

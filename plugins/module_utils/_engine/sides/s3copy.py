@@ -43,20 +43,25 @@ def carried_headers(resp: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
 
 
 def server_side_copy(client: t.Any, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str, size: int,
-                     limit: int = SERVER_COPY_LIMIT) -> str:
+                     limit: int = SERVER_COPY_LIMIT, replace: t.Optional[t.Mapping[str, t.Any]] = None) -> str:
     """Copy ``src_key`` to ``dst_key`` inside one store; no body crosses the client.
 
     :param size: the source size in bytes (from the listing).
     :param limit: above this many bytes, UploadPartCopy in parts of ``part_size_for(size)``.
+    :param replace: the attributes of the copy (PutObject names: ``ContentType``,
+        ``Metadata``...), sent with ``MetadataDirective=REPLACE`` (a copy onto
+        itself that fixes an object's attributes); ``None``: those of the source.
     :returns: the normalised ETag of the copy.
     :raises StoreError: a request failed.
     """
     source = {"Bucket": src_bucket, "Key": src_key}
     try:
         if size <= limit:
-            resp = client.copy_object(CopySource=source, Bucket=dst_bucket, Key=dst_key, MetadataDirective="COPY")
+            directive = ({"MetadataDirective": "COPY"} if replace is None
+                         else {"MetadataDirective": "REPLACE", **replace})
+            resp = client.copy_object(CopySource=source, Bucket=dst_bucket, Key=dst_key, **directive)
             return normalize_etag(resp.get("CopyObjectResult", {}).get("ETag"))
-        headers = carried_headers(client.head_object(**source))
+        headers = carried_headers(client.head_object(**source)) if replace is None else dict(replace)
         part = part_size_for(size)
 
         def copier(start: int) -> t.Callable[[str, int], dict[str, t.Any]]:

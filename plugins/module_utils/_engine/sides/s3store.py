@@ -35,6 +35,7 @@ from ..config.maps import S3Location
 from .s3parse import use_fast_parsing
 from ..paths import key_for, unsafe_reason
 from .deletion import DeleteOutcome
+from .modes import mode_from_headers, mode_from_metadata
 from .multipart import multipart
 from .tree import Entry, Tree
 
@@ -234,23 +235,32 @@ class S3Store:
             raise StoreError(f"s3://{bucket}/{key} is larger than {limit} bytes", code="TooLarge")
         return data
 
-    def download(self, bucket: str, key: str, fileobj: t.BinaryIO, size: int = -1) -> tuple[int, str]:
+    def download(self, bucket: str, key: str, fileobj: t.BinaryIO, size: int = -1,
+                 found: t.Optional[dict[str, t.Any]] = None) -> tuple[int, str]:
         """Stream an object into ``fileobj`` with bounded memory (``READ_CHUNK`` bytes).
 
         :param size: the listed size in bytes; below ``MULTIPART_THRESHOLD``
             the GET goes through awscrt when the store has a ``crt``.
+        :param found: receives ``"mode"``: the permission bits the object's
+            metadata carries (``modes.mode_from_metadata``; ``modes.NONE``: none).
         :returns: ``(bytes written, MD5 hex of what was written)``.
         :raises StoreError: the request or the body read failed.
         """
+        found = {} if found is None else found
         if self.crt is not None and 0 <= size < MULTIPART_THRESHOLD:
+            headers: dict[str, str] = {}
             try:
-                return self.crt.get(bucket, key, fileobj, size)
+                got = self.crt.get(bucket, key, fileobj, size, headers)
             except CrtRequestError as e:
                 raise store_error(e, "downloading", bucket, key) from None
+            found["mode"] = mode_from_headers(headers)
+            return got
         md5 = hashlib.md5(usedforsecurity=False)
         written = 0
         try:
-            body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
+            resp = self.client.get_object(Bucket=bucket, Key=key)
+            found["mode"] = mode_from_metadata(resp.get("Metadata"))
+            body = resp["Body"]
             try:
                 for chunk in body.iter_chunks(READ_CHUNK):
                     fileobj.write(chunk)
@@ -263,15 +273,28 @@ class S3Store:
         return written, md5.hexdigest()
 
     # -- writing -----------------------------------------------------------
+    @staticmethod
+    def upload_args(key: str, metadata: t.Optional[t.Mapping[str, str]] = None) -> dict[str, t.Any]:
+        """The attributes an upload of ``key`` sets (botocore PutObject names):
+        ``ContentType`` guessed from the name (``mimetypes``), and the user
+        ``Metadata`` given (the file's mode, ``modes.py``). A fix-up copy of an
+        object whose attributes drifted (:meth:`replace_attributes`) sends the same."""
+        args: dict[str, t.Any] = {"ContentType": mimetypes.guess_type(key)[0] or "application/octet-stream"}
+        if metadata:
+            args["Metadata"] = dict(metadata)
+        return args
+
     def upload(self, bucket: str, key: str, path: str, size: int,
-               condition: t.Optional[t.Mapping[str, str]] = None) -> t.Optional[str]:
+               condition: t.Optional[t.Mapping[str, str]] = None,
+               metadata: t.Optional[t.Mapping[str, str]] = None) -> t.Optional[str]:
         """Upload the local file ``path`` of ``size`` bytes to ``key``.
 
         Below ``MULTIPART_THRESHOLD`` one PutObject (botocore retries it; the
         body is a seekable file; with a ``crt``, awscrt sends the bytes read
         once, with their ``Content-MD5``); above, s3transfer's multipart
         upload in parts of ``part_size_for(size)`` bytes, with bounded memory.
-        Content-Type is guessed from the name (``mimetypes``).
+        The object's attributes are those of :meth:`upload_args` (Content-Type,
+        user ``metadata``).
 
         ``condition`` (``{"IfMatch": '"<etag>"'}`` or ``{"IfNoneMatch": "*"}``,
         two-way sync under a lease) makes the upload conditional: a single
@@ -284,33 +307,34 @@ class S3Store:
         :raises StoreError: the request failed.
         :raises OSError: the local file cannot be read.
         """
-        content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+        args = self.upload_args(key, metadata)
         try:
             if size < MULTIPART_THRESHOLD and self.crt is not None and not condition:
                 with open(path, "rb") as f:
                     data = f.read(MULTIPART_THRESHOLD)
                 if len(data) != size:
                     raise OSError(f"{path} changed size while being read ({size} -> {len(data)} bytes)")
-                return normalize_etag(self.crt.put(bucket, key, data, content_type)) or None
+                return normalize_etag(self.crt.put(bucket, key, data, args["ContentType"],
+                                                   args.get("Metadata"))) or None
             if size < MULTIPART_THRESHOLD:
                 with open(path, "rb") as f:
-                    resp = self.client.put_object(Bucket=bucket, Key=key, Body=f, ContentLength=size,
-                                                  ContentType=content_type, **(condition or {}))
+                    resp = self.client.put_object(Bucket=bucket, Key=key, Body=f, ContentLength=size, **args,
+                                                  **(condition or {}))
                 return normalize_etag(resp.get("ETag")) or None
             part = part_size_for(size)
             if condition:
-                return self._conditional_multipart(bucket, key, path, size, part, content_type, condition)
+                return self._conditional_multipart(bucket, key, path, size, part, args, condition)
             config = self.transfer_config or TransferConfig(multipart_threshold=MULTIPART_THRESHOLD,
                                                             multipart_chunksize=part, max_concurrency=4)
-            self.client.upload_file(path, bucket, key, ExtraArgs={"ContentType": content_type}, Config=config)
+            self.client.upload_file(path, bucket, key, ExtraArgs=args, Config=config)
             return None
         except (BotoCoreError, ClientError, CrtRequestError) as e:
             raise store_error(e, "uploading to", bucket, key) from None
         except S3UploadFailedError as e:  # s3transfer's wrapper of a failed multipart upload
             raise StoreError(f"uploading to s3://{bucket}/{key} failed: {e}", code="UploadFailed") from None
 
-    def _conditional_multipart(self, bucket: str, key: str, path: str, size: int, part: int, content_type: str,
-                               condition: t.Mapping[str, str]) -> str:
+    def _conditional_multipart(self, bucket: str, key: str, path: str, size: int, part: int,
+                               args: dict[str, t.Any], condition: t.Mapping[str, str]) -> str:
         with open(path, "rb") as f:
             def uploader(start: int) -> t.Callable[[str, int], dict[str, t.Any]]:
                 def make(upload_id: str, number: int) -> dict[str, t.Any]:
@@ -321,8 +345,21 @@ class S3Store:
                     return {"ETag": resp["ETag"]}
                 return make
 
-            return multipart(self.client, bucket, key, {"ContentType": content_type},
+            return multipart(self.client, bucket, key, args,
                              (uploader(s) for s in range(0, size, part)), condition)
+
+    def head_mode(self, bucket: str, key: str) -> tuple[int, Entry]:
+        """One HeadObject: the permission bits the object's metadata carries
+        (``modes.NONE``: none) and its entry (relpath: the key; size, LastModified, ETag).
+
+        :raises StoreError: the request failed (``404``: the object is gone).
+        """
+        try:
+            resp = self.client.head_object(Bucket=bucket, Key=key)
+        except (BotoCoreError, ClientError) as e:
+            raise store_error(e, "reading the metadata of", bucket, key) from None
+        entry = Entry(key, int(resp.get("ContentLength", 0)), object_mtime_ns(resp), normalize_etag(resp.get("ETag")))
+        return mode_from_metadata(resp.get("Metadata")), entry
 
     def delete_keys(self, bucket: str, keys: t.Sequence[str]) -> DeleteOutcome:
         """Delete ``keys`` in order with DeleteObjects, ``DELETE_BATCH`` keys a request.
