@@ -59,16 +59,18 @@ def _read_modes(side: S3Side, listing: t.Mapping[str, Entry], relpaths: t.Sequen
     return found
 
 
-def known_modes(unchanged: t.Sequence[str], remote: t.Mapping[str, Entry], records: t.Mapping[str, t.Any],
+def known_modes(plan: t.Any, remote: t.Mapping[str, Entry], records: t.Mapping[str, t.Any],
                 side: S3Side, workers: int, warnings: list[str], label: str) -> dict[str, tuple[int, int]]:
     """relpath -> ``(mode the object carries, LastModified ns to record)`` for
-    the in-sync ``unchanged`` paths: from the record when it still describes
-    the listed object (``records.recorded_mode``), else from one HeadObject."""
+    the in-sync paths of ``plan``: from the record when it still describes
+    the listed object (``records.recorded_mode``; a path the plan adopted by a
+    content check has the same bytes), else from one HeadObject."""
     known: dict[str, tuple[int, int]] = {}
     unknown = []
-    for relpath in unchanged:
+    adopted = set(plan.adopted)
+    for relpath in plan.unchanged:
         record = records.get(relpath)
-        mode = recorded_mode(record, remote[relpath])
+        mode = recorded_mode(record, remote[relpath], relpath in adopted)
         if mode == UNKNOWN:
             unknown.append(relpath)
         else:
@@ -98,7 +100,7 @@ def plan_fixes(run: t.Any, workers: int) -> None:
         writes = dst.writes
         modes: dict[str, tuple[int, int]] = {}
         if writes.mode is None and writes.source_modes and pair.state_path:
-            modes = known_modes(plan.unchanged, run.src.entries, run.state.records, src, workers, run.warnings,
+            modes = known_modes(plan, run.src.entries, run.state.records, src, workers, run.warnings,
                                 pair.label)
         run.modes = modes
 
@@ -111,7 +113,7 @@ def plan_fixes(run: t.Any, workers: int) -> None:
         ids = dst.ids
         run.fixes = local_fixes(run.dst, plan.unchanged, dirs, file_mode, writes.directory_mode, ids.uid, ids.gid)
     elif isinstance(src, LocalSide) and isinstance(dst, S3Side) and dst.record_modes and pair.state_path:
-        run.modes = known_modes(plan.unchanged, run.dst.entries, run.state.records, dst, workers, run.warnings,
+        run.modes = known_modes(plan, run.dst.entries, run.state.records, dst, workers, run.warnings,
                                 pair.label)
         run.fixes = object_fixes(run.src, run.dst, plan.unchanged, lambda r: run.modes.get(r, (UNKNOWN, 0))[0])
 

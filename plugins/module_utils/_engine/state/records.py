@@ -50,11 +50,13 @@ class Record(t.NamedTuple):
                 and self.ctime_ns == local.ctime_ns and self.ino == local.ino and self.etag == remote.etag)
 
 
-def recorded_mode(record: t.Optional[Record], remote: Entry) -> int:
+def recorded_mode(record: t.Optional[Record], remote: Entry, same_content: bool = False) -> int:
     """The mode ``record`` knows for the object ``remote`` (a listing entry):
-    its ``mode`` when the ETag is the same and LastModified is the one recorded
-    (or none was recorded), else ``-1`` (not known: read it with one HeadObject)."""
-    if record is None or record.mode == -1 or record.etag != remote.etag:
+    its ``mode`` when the ETag is the same (or ``same_content``: a content
+    check just proved the bytes equal, the ETag being of another form, e.g. a
+    multipart ETag recorded, a full MD5 listed) and LastModified is the one
+    recorded (or none was recorded), else ``-1`` (not known: read it with one HeadObject)."""
+    if record is None or record.mode == -1 or (record.etag != remote.etag and not same_content):
         return -1
     if record.s3_mtime_ns and record.s3_mtime_ns != remote.mtime_ns:
         return -1
