@@ -86,6 +86,7 @@ def load(path: str, kind: str) -> State:
         fields = list(data["fields"])
         optional = record_type._field_defaults
         columns = [fields.index(name) for name in record_type._fields if name not in optional or name in fields]
+        # (fields.index raises ValueError for a required field the file lacks: an empty state)
         if record_type is Record and len(columns) == 5:  # a manifest written before the optional fields
             a, b, c, d, e = columns  # the hot path: one call per record, no generator
             records = {rel: Record(int(r[a]), int(r[b]), int(r[c]), int(r[d]), str(r[e]))
@@ -94,9 +95,10 @@ def load(path: str, kind: str) -> State:
             a, b, c, d, e, f, g = columns
             records = {rel: Record(int(r[a]), int(r[b]), int(r[c]), int(r[d]), str(r[e]), int(r[f]), int(r[g]))
                        for rel, r in data["records"].items()}
-        else:
-            casts = [type(default) for default in _DEFAULTS[kind]]
-            records = {rel: record_type(*[cast(r[i]) for cast, i in zip(casts, columns)])
+        else:  # by name: a field with a default that the file lacks takes its default
+            casts = dict(zip(record_type._fields, (type(default) for default in _DEFAULTS[kind])))
+            named = [(name, fields.index(name), casts[name]) for name in record_type._fields if name in fields]
+            records = {rel: record_type(**{name: cast(r[i]) for name, i, cast in named})
                        for rel, r in data["records"].items()}
         listed = data.get("listed")
         ok = isinstance(listed, int) and not isinstance(listed, bool) and listed >= 0

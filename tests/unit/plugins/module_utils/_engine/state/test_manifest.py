@@ -75,6 +75,11 @@ def test_the_recorded_mode_round_trips_and_a_manifest_without_it_loads_with_the_
     (tmp_path / "old.json").write_text(json.dumps(GOOD))
     loaded = _manifest.load(str(tmp_path / "old.json"), LOCAL_S3).records["a"]
     assert loaded == Record(3, 1, 2, 42, "e") and (loaded.mode, loaded.s3_mtime_ns) == (-1, 0)
+    # one optional field of two, in another order: read by name, the other takes its default
+    partial = dict(GOOD, fields=["s3_mtime_ns", "size", "mtime_ns", "ctime_ns", "ino", "etag"],
+                   records={"a": [9, 3, 1, 2, 42, "e"]})
+    (tmp_path / "partial.json").write_text(json.dumps(partial))
+    assert _manifest.load(str(tmp_path / "partial.json"), LOCAL_S3).records == {"a": Record(3, 1, 2, 42, "e", -1, 9)}
 
 
 def test_round_trip_of_replica_records(tmp_path):
