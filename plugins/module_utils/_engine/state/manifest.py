@@ -85,13 +85,13 @@ def load(path: str, kind: str) -> State:
             return EMPTY
         fields = list(data["fields"])
         optional = record_type._field_defaults
-        columns = [fields.index(name) for name in record_type._fields if name not in optional or name in fields]
-        # (fields.index raises ValueError for a required field the file lacks: an empty state)
-        if record_type is Record and len(columns) == 5:  # a manifest written before the optional fields
+        present = tuple(name for name in record_type._fields if name not in optional or name in fields)
+        columns = [fields.index(name) for name in present]  # ValueError for a required field: an empty state
+        if record_type is Record and present == Record._fields[:5]:  # written before the optional fields
             a, b, c, d, e = columns  # the hot path: one call per record, no generator
             records = {rel: Record(int(r[a]), int(r[b]), int(r[c]), int(r[d]), str(r[e]))
                        for rel, r in data["records"].items()}
-        elif record_type is Record and len(columns) == 7:
+        elif record_type is Record and present == Record._fields[:7]:
             a, b, c, d, e, f, g = columns
             records = {rel: Record(int(r[a]), int(r[b]), int(r[c]), int(r[d]), str(r[e]), int(r[f]), int(r[g]))
                        for rel, r in data["records"].items()}
