@@ -9,7 +9,8 @@ from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.tree impor
 
 def local_tree():
     tree = Tree()
-    tree.entries = {"a": Entry("a", 1, 0, None, 0, 11, 0o640, 0, 0), "d/b": Entry("d/b", 1, 0, None, 0, 12, 0o644, 0, 0),
+    tree.entries = {"a": Entry("a", 1, 0, None, 0, 11, 0o640, 0, 0),
+                    "d/b": Entry("d/b", 1, 0, None, 0, 12, 0o644, 0, 0),
                     "link": Entry("link", -1, 0, None, 0, 13)}
     tree.dirs = {"d"}
     tree.dir_attrs = {"d": (0o700, 0, 0)}
