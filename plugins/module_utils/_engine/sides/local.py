@@ -377,13 +377,7 @@ class LocalSide:
         :raises ChangedSinceListed: it is not the listed regular file any more.
         :raises OSError: it cannot be opened.
         """
-        self._no_symlink_on_the_way(relpath, "read")
-        try:
-            fd = os.open(self.path(relpath), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        except OSError as e:
-            if e.errno == errno.ELOOP:
-                raise ChangedSinceListed(f"{relpath!r} is a symlink now; not read") from None
-            raise
+        fd = self._open_no_follow(relpath, os.O_RDONLY, "read")
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode) or not same_stat(st, entry):
@@ -408,7 +402,7 @@ class LocalSide:
                 _unlink_quietly(self.path(relpath))
 
     def fix_mode_and_owner(self, relpath: str, directory: bool, mode: t.Optional[int], uid: int, gid: int,
-                       ino: int = 0) -> os.stat_result:
+                           ino: int = 0) -> os.stat_result:
         """Set the mode (``None``: keep) and owner/group ids (``-1``: keep) of the
         file or directory ``relpath``, never through a symlink: no symlinked
         parent on the way, and the path itself is opened with ``O_NOFOLLOW``
@@ -423,15 +417,8 @@ class LocalSide:
         """
         if not relpath:
             raise OSError("the root directory is not changed")
-        self._no_symlink_on_the_way(relpath, "change attributes")
         by_proc = bool(getattr(os, "O_PATH", 0)) and os.path.isdir("/proc/self/fd")
-        flags = os.O_NOFOLLOW | (os.O_PATH if by_proc else os.O_RDONLY | os.O_NONBLOCK)
-        try:
-            fd = os.open(self.path(relpath), flags)
-        except OSError as e:
-            if e.errno == errno.ELOOP:
-                raise ChangedSinceListed(f"{relpath!r} is a symlink now; not changed") from None
-            raise
+        fd = self._open_no_follow(relpath, os.O_PATH if by_proc else os.O_RDONLY | os.O_NONBLOCK, "change attributes")
         try:
             st = os.fstat(fd)
             kind_ok = stat.S_ISDIR(st.st_mode) if directory else stat.S_ISREG(st.st_mode)
@@ -497,6 +484,21 @@ class LocalSide:
         bad = symlinked_parent(self.real_root, relpath)
         if bad:
             raise OSError(f"refusing to {doing} through {bad!r}: it is a symlink or not a directory")
+
+    def _open_no_follow(self, relpath: str, flags: int, doing: str) -> int:
+        """Open ``relpath`` with ``flags`` and ``O_NOFOLLOW``, no symlinked parent on the way.
+
+        :returns: the descriptor (the caller closes it).
+        :raises ChangedSinceListed: the path is a symlink now.
+        :raises OSError: a symlinked parent, or it cannot be opened.
+        """
+        self._no_symlink_on_the_way(relpath, doing)
+        try:
+            return os.open(self.path(relpath), flags | getattr(os, "O_NOFOLLOW", 0))
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise ChangedSinceListed(f"{relpath!r} is a symlink now; refusing to {doing} through it") from None
+            raise
 
     def move(self, relpath: str, to: str) -> Entry:
         """Rename the file ``relpath`` to ``to`` (made with its parents), never
