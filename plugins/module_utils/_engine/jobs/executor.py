@@ -19,8 +19,9 @@ delete path, in order, and stop after the first batch (S3) or file (local)
 with a failure: a partly failed batch is reported exactly, path by path
 (promise 8). Empty directories are removed only when every deletion
 succeeded; ``mkdir`` actions run last, whatever the deletions did.
-``attributes`` actions (an object in sync whose attributes differ) run on the
-pool after the transfers, as one server-side copy each; a failed one blocks
+``attributes`` actions (an object in sync whose attributes or recorded mode
+differ, ``plan/object_fixes.py``) run on the pool after the transfers, as one
+server-side copy each; a failed one blocks
 the deletions as a failed transfer does.
 
 One exception to "deletions last": a type change. The deletions in the way
