@@ -61,6 +61,22 @@ options:
       - V(false) transfers new and changed files together, which is faster when a map has few of each.
     type: bool
     default: true
+  preserve_mode:
+    description:
+      - File modes travel with the files. M(s32s.sync.s32s_push) records each file's permission bits in its
+        object's user metadata (key C(mode), header C(x-amz-meta-mode), the decimal C(st_mode) as s3fs-fuse writes
+        it, e.g. C(33261) for C(0755)); a mode-only change on the master (C(chmod)) is sent with one server-side
+        copy of the object onto itself (CopyObject, C(MetadataDirective=REPLACE)), never a new upload. That one
+        copy carries the object's O(s32s.sync.s32s_push#module:object_attributes) too (a C(REPLACE) rewrites all
+        metadata), and the key C(mode) is added to a rule's C(metadata) (the file's mode wins over a rule's).
+      - M(s32s.sync.s32s_pull) applies the mode an object carries (only the C(0777) bits; setuid, setgid and sticky
+        bits are never taken from a bucket) when O(s32s.sync.s32s_pull#module:mode) is not set, to the files it
+        writes and to files already in sync. It also reads rclone's octal form (C(0100755)). A run where nothing
+        changed costs the listing only; an object whose listing shows another LastModified than the one recorded
+        (the copy that changed its metadata) costs one HeadObject, once.
+      - V(false) neither records nor applies modes.
+    type: bool
+    default: true
   transfer_processes:
     description:
       - Number of processes that share the transfers of a map, each running O(concurrency) divided by this

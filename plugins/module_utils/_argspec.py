@@ -38,6 +38,7 @@ def common_argument_spec() -> dict[str, t.Any]:
         allow_bare_bucket=dict(type="bool", default=False),
         concurrency=dict(type="int", default=8),
         ordered=dict(type="bool", default=True),
+        preserve_mode=dict(type="bool", default=True),
         transfer_processes=dict(type="int", default=0),
         preferred_transfer_client=dict(type="str", default="auto", choices=["auto", "crt", "classic"]),
         list_files=dict(type="bool", default=False),

@@ -104,6 +104,7 @@ def build_options(params: t.Mapping[str, t.Any], protected: set[tuple[str, str]]
         lock_dir=params["state_dir"],
         lock_timeout=params.get("lock_timeout", 60.0),
         ordered=params.get("ordered", True),
+        preserve_mode=params.get("preserve_mode", True),
         protected_keys=frozenset(protected),
         attributes=ObjectAttributes(params.get("object_attributes"), params.get("sse"), params.get("sse_kms_key_id")),
     )

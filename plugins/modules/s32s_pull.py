@@ -31,20 +31,34 @@ options:
     type: path
   owner:
     description:
-      - Name (or uid) of the user that should own the files written, as in M(ansible.builtin.copy).
+      - Name (or uid) of the user that should own the files and directories of the mirror, as in
+        M(ansible.builtin.copy).
+      - Enforced on every run, on files and directories already in sync too (a change is shown in diff mode,
+        counted in RV(maps[].attributes_fixed) and reports C(changed)); the root directory itself is left alone.
     type: str
   group:
     description:
-      - Name (or gid) of the group that should own the files written.
+      - Name (or gid) of the group that should own the files and directories of the mirror (enforced as
+        O(owner)).
     type: str
   mode:
     description:
-      - Permissions of the files written, as an octal string like V('0644').
-      - By default a new file gets C(0666) less the umask and an updated file keeps its mode.
+      - Permissions of the files of the mirror, as a quoted octal string like V('0644'), enforced on every run
+        (files already in sync included). It wins over the mode an object's metadata carries
+        (O(preserve_mode)).
+      - By default a file gets the mode its object carries (O(preserve_mode)), else a new file gets C(0666) less
+        the umask and an updated file keeps its mode.
+      - An integer is refused with a hint to quote it. YAML reads an unquoted V(644) as the decimal number 644
+        (octal C(1204)) and an unquoted V(0644) as 420 under YAML 1.1 but 644 under YAML 1.2, so an integer
+        cannot say which mode was meant. M(ansible.builtin.file) documents the same trap and asks to quote modes
+        (its note on O(ansible.builtin.file#module:mode)); this module refuses instead of guessing.
     type: raw
   directory_mode:
     description:
-      - Permissions of the directories created, as an octal string like V('0755').
+      - Permissions of the directories of the mirror (those created, and those already there that the bucket
+        has too; not the root directory), as a quoted octal string like V('0755'); enforced as O(mode), integers
+        refused the same way.
+      - Unlike M(ansible.builtin.copy), which sets it only on the directories it creates.
     type: raw
 extends_documentation_fragment:
   - s32s.sync.maps
@@ -187,6 +201,13 @@ maps:
       returned: always
     dirs_removed:
       description: Directories removed (pull only).
+      type: int
+      returned: always
+    attributes_fixed:
+      description:
+        - Files and directories already in sync whose mode, owner or group was (in check mode, would be) fixed
+          (O(mode), O(directory_mode), O(owner), O(group), or the mode an object carries with O(preserve_mode)).
+          Each fix is a C(fix) line in diff mode and makes the task C(changed).
       type: int
       returned: always
     msg:

@@ -40,7 +40,8 @@ options:
         O(ignore) rules, matched on the path relative to the map's root; a pattern that matches a directory covers
         everything below it; C(*) alone matches every path) and any of C(content_type), C(cache_control),
         C(content_encoding), C(content_disposition) (strings), C(metadata) (a dict of user metadata, printable ASCII,
-        at most 2 KB), C(storage_class) (one of V(STANDARD), V(REDUCED_REDUNDANCY), V(STANDARD_IA), V(ONEZONE_IA),
+        at most 2 KB less 9 bytes kept for the key C(mode), which with O(preserve_mode) is the file's mode and wins
+        over a rule's), C(storage_class) (one of V(STANDARD), V(REDUCED_REDUNDANCY), V(STANDARD_IA), V(ONEZONE_IA),
         V(INTELLIGENT_TIERING), V(GLACIER), V(DEEP_ARCHIVE), V(GLACIER_IR), V(OUTPOSTS), V(SNOW), V(EXPRESS_ONEZONE)),
         C(tags) (a dict, at most 10 tags, keys of 1 to 128 characters, values of at most 256).
       - The first rule that matches a path applies, alone; what it leaves unset comes from the collection's
@@ -206,8 +207,10 @@ maps:
       returned: always
     attributes_set:
       description:
-        - Objects already in sync whose attributes were set to what O(object_attributes) and O(sse) say, with a
-          server-side copy (no upload).
+        - Objects already in sync whose attributes were set to what O(object_attributes) and O(sse) say, or whose
+          recorded mode was set to their file's after a mode-only change (C(chmod), O(preserve_mode)), with ONE
+          server-side copy onto itself each (no upload) that carries both the rules' attributes and the mode.
+        - Each is a C(set attributes of) line in diff mode and makes the task C(changed).
       type: int
       returned: always
     unchanged:
@@ -240,6 +243,11 @@ maps:
       returned: always
     dirs_removed:
       description: Directories removed (pull only).
+      type: int
+      returned: always
+    attributes_fixed:
+      description: Always 0 for a push (a pull counts there the local files and directories whose mode or owner it
+        fixed; a push's fixes of objects, their mode included, are in RV(maps[].attributes_set)).
       type: int
       returned: always
     msg:

@@ -14,6 +14,7 @@ proxy fault that refuses a PUT without ``x-amz-server-side-encryption`` (as AWS 
 
 import hashlib
 import mimetypes
+import os
 
 import pytest
 
@@ -51,6 +52,11 @@ def metadata(resp):
     return {k.lower(): v for k, v in resp['Metadata'].items()}  # rclone capitalises the keys
 
 
+def mode_of(path):
+    """The ``mode`` user metadata push adds to a rule's (``preserve_mode``): s3fs's decimal ``st_mode``."""
+    return str(os.stat(str(path)).st_mode)
+
+
 def push(s3, root, tmp_path, rules=None, sse=None, key_id=None, **kw):
     return sync('push', s3, maps(s3, root), state_dir=str(tmp_path / 'state'),
                 attributes=ObjectAttributes(rules, sse, key_id), **kw)
@@ -72,7 +78,7 @@ CASES = {
     'content_disposition': ('r.pdf', [{'pattern': '*.pdf', 'content_disposition': 'attachment'}], None,
                             lambda s3, h: h.get('ContentDisposition') == 'attachment'),
     'metadata': ('m.txt', [{'pattern': 'm.txt', 'metadata': {'Owner': 'web', 'x-rev': '7'}}], None,
-                 lambda s3, h: metadata(h) == {'owner': 'web', 'x-rev': '7'}),
+                 lambda s3, h: dict(metadata(h), mode=None) == {'owner': 'web', 'x-rev': '7', 'mode': None}),
     'storage_class': ('cold/a.txt', [{'pattern': 'cold/', 'storage_class': 'STANDARD_IA'}], None,
                       lambda s3, h: h.get('StorageClass') == 'STANDARD_IA'),
     'tags': ('t.txt', [{'pattern': '*', 'tags': {'team': 'web site', 'env': 'prod'}}], None,
@@ -90,6 +96,7 @@ def test_each_attribute_is_set_on_upload(s3, tmp_path, case):
     result = push(s3, tmp_path / 'src', tmp_path, rules, sse, 'alias/site' if sse == 'aws:kms' else None)
     assert result['totals']['created'] == 1 and result['totals']['failed'] == 0
     assert check(s3, head(s3, relpath)), head(s3, relpath)
+    assert metadata(head(s3, relpath))['mode'] == mode_of(tmp_path / 'src' / relpath)  # with every attribute
 
 
 RULES = [{'pattern': '*', 'content_type': 'text/x-all', 'cache_control': 'no-store', 'metadata': {'k': 'v'},
@@ -105,7 +112,8 @@ def test_every_upload_path_carries_every_attribute(s3, tmp_path, path):
     h = head(s3, 'f.txt')
     assert (h['ContentType'], h.get('CacheControl'), h.get('ContentDisposition'), metadata(h),
             h.get('StorageClass'), h.get('ServerSideEncryption')) == \
-        ('text/x-all', 'no-store', 'inline', {'k': 'v'}, 'STANDARD_IA', 'AES256')
+        ('text/x-all', 'no-store', 'inline', {'k': 'v', 'mode': mode_of(tmp_path / 'src' / 'f.txt')}, 'STANDARD_IA',
+         'AES256')
     if s3.name == 'moto':
         assert tags(s3, 'f.txt') == {'a': 'b'}
 
@@ -138,7 +146,8 @@ def test_changed_rules_cost_one_copy_per_object_then_nothing(s3, tmp_path):
     assert 'cache-control max-age=300' in result['diff']['prepared']
     for name in ('a.html', 'b/c.html', 'big.html'):
         h = head(s3, name)
-        assert (h.get('CacheControl'), metadata(h), h['ContentType']) == ('max-age=300', {'rev': '2'}, 'text/html')
+        assert (h.get('CacheControl'), metadata(h), h['ContentType']) == \
+            ('max-age=300', {'rev': '2', 'mode': mode_of(src / name)}, 'text/html')
     assert head(s3, 'd.css').get('CacheControl') is None
     with s3.requests() as log:
         again = push(s3, src, tmp_path, rules)
@@ -147,7 +156,8 @@ def test_changed_rules_cost_one_copy_per_object_then_nothing(s3, tmp_path):
     with s3.requests() as log:
         back = push(s3, src, tmp_path)
     assert log.count('CopyObject') == 3 and log.count('PutObject') == 0 and back['totals']['attributes_set'] == 3
-    assert head(s3, 'a.html').get('CacheControl') is None and metadata(head(s3, 'a.html')) == {}
+    assert head(s3, 'a.html').get('CacheControl') is None
+    assert metadata(head(s3, 'a.html')) == {'mode': mode_of(src / 'a.html')}  # the mode stays
 
 
 def test_check_mode_shows_attribute_changes_and_copies_nothing(s3, tmp_path):

@@ -48,6 +48,9 @@ RULE_KEYS = ("pattern", "content_type", "cache_control", "content_encoding", "co
 MAX_TAGS, MAX_TAG_KEY, MAX_TAG_VALUE = 10, 128, 256
 #: User metadata: at most this many bytes of keys and values together (S3: 2 KB).
 MAX_METADATA_BYTES = 2048
+#: Bytes of it kept for the file's mode that push adds (``preserve_mode``, ``sides/modes.py``): the key
+#: ``mode`` and the decimal ``st_mode`` of a regular file (at most ``str(0o107777)``, 5 digits).
+MODE_METADATA_BYTES = len("mode") + len(str(0o107777))
 _HEADER_VALUE_RE = re.compile(r"^[\x20-\x7e]+$")
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
 
@@ -160,9 +163,10 @@ def _metadata(value: t.Any, where: str) -> tuple[tuple[str, str], ...]:
         if key.lower() in out:
             raise ConfigError(f"{where} has the key {key!r} twice (S3 keeps metadata keys in lower case)")
         out[key.lower()] = text
-    size = sum(len(k) + len(v) for k, v in out.items())
-    if size > MAX_METADATA_BYTES:
-        raise ConfigError(f"{where} holds {size} bytes of keys and values; S3 takes at most {MAX_METADATA_BYTES}")
+    size = sum(len(k) + len(v) for k, v in out.items() if k != "mode")
+    if size > MAX_METADATA_BYTES - MODE_METADATA_BYTES:
+        raise ConfigError(f"{where} holds {size} bytes of keys and values; S3 takes at most {MAX_METADATA_BYTES}, "
+                          f"of which {MODE_METADATA_BYTES} are kept for the file's mode (key 'mode')")
     return tuple(sorted(out.items()))
 
 

@@ -97,7 +97,9 @@ class SyncOptions:
     (``config/attributes.py``; the default: the Content-Type table only).
     ``orphan_upload_age_s``: a push aborts a multipart upload under a map's
     prefix that this host did not start once it is older than this
-    (``sides/orphans.py``).
+    (``sides/orphans.py``). ``preserve_mode``: push records each file's
+    mode in its object's metadata, pull applies it when ``mode`` is not set
+    (``sides/modes.py``).
     """
 
     delete: bool = True
@@ -117,6 +119,7 @@ class SyncOptions:
     lock_dir: t.Optional[str] = None
     lock_timeout: float = 60.0
     ordered: bool = True
+    preserve_mode: bool = True
     protected_keys: frozenset[tuple[str, str]] = frozenset()
     attributes: ObjectAttributes = field(default_factory=ObjectAttributes)
     orphan_upload_age_s: float = DEFAULT_ORPHAN_AGE_S
@@ -134,22 +137,41 @@ class SyncOptions:
             raise ConfigError(f"orphan_upload_age_s must be 0 or more seconds, got {self.orphan_upload_age_s}")
 
 
+def _integer_mode_hint(value: int, name: str) -> str:
+    """The message that refuses the integer ``value`` as a mode, with the quoted forms it may have meant."""
+    readings = []
+    if re.fullmatch(r"[0-7]{1,4}", str(value)):
+        readings.append(f"use '{value:04d}' if you wrote {value}")
+    if 0 <= value <= 0o7777:
+        readings.append(f"'0{value:o}' if you wrote 0{value:o} (YAML 1.1 reads it as {value})")
+    meant = " or ".join(readings) or "e.g. '0644'"
+    return (f"{name} must be a quoted octal string, got the integer {value} (YAML reads an unquoted mode as a "
+            f"number); quote it: {meant}")
+
+
 def parse_mode(value: t.Any, name: str) -> t.Optional[int]:
-    """Parse an octal permission string (``'0644'``, ``'644'``) or int into bits.
+    """Parse an octal permission string (``'0644'``, ``'644'``) into bits.
 
-    Symbolic modes (``u+rw``) are refused with a clear error.
+    Symbolic modes (``u+rw``) are refused with a clear error, and so is any
+    integer (issue 15 point 2): YAML reads an unquoted ``644`` as the number
+    644 (octal 1204: sticky bit, owner ``-w-``), and an unquoted ``0644`` as
+    420 under YAML 1.1 (PyYAML, Ansible) but 644 under YAML 1.2, so a number
+    cannot say which mode was meant. ``ansible.builtin.file`` takes a number
+    as the bits and warns in its documentation of ``mode`` that a number
+    written without a leading zero "will end up with a decimal number which
+    will have unexpected results"; on a mirror of many hosts a wrong mode
+    takes a site down, so this refuses and says to quote the mode.
 
-    :raises ConfigError: not an octal number between 0 and 07777.
+    :raises ConfigError: not an octal string between 0 and 07777, or an integer.
     """
     if value is None or value == "":
         return None
     if isinstance(value, int) and not isinstance(value, bool):
-        bits = value
-    else:
-        text = str(value).strip()
-        if not re.fullmatch(r"0?o?[0-7]{1,4}", text):
-            raise ConfigError(f"{name} must be an octal mode like '0644', got {value!r}")
-        bits = int(text.replace("o", ""), 8)
+        raise ConfigError(_integer_mode_hint(value, name))
+    text = str(value).strip()
+    if not re.fullmatch(r"0?o?[0-7]{1,4}", text):
+        raise ConfigError(f"{name} must be an octal mode like '0644', got {value!r}")
+    bits = int(text.replace("o", ""), 8)
     if not 0 <= bits <= 0o7777:
         raise ConfigError(f"{name} must be between 0000 and 7777, got {value!r}")
     return bits

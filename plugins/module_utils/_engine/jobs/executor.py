@@ -19,8 +19,9 @@ delete path, in order, and stop after the first batch (S3) or file (local)
 with a failure: a partly failed batch is reported exactly, path by path
 (promise 8). Empty directories are removed only when every deletion
 succeeded; ``mkdir`` actions run last, whatever the deletions did.
-``attributes`` actions (an object in sync whose attributes differ) run on the
-pool after the transfers, as one server-side copy each; a failed one blocks
+``attributes`` actions (an object in sync whose attributes or recorded mode
+differ, ``plan/object_fixes.py``) run on the pool after the transfers, as one
+server-side copy each; a failed one blocks
 the deletions as a failed transfer does.
 
 One exception to "deletions last": a type change. The deletions in the way
@@ -34,6 +35,7 @@ from __future__ import annotations
 import typing as t
 
 from ..plan.plan import ATTRIBUTES, CREATE, DELETE, MKDIR, RMDIR, UPDATE, Action, Plan
+from ..sides.modes import mode_carried_by
 from ..sides.tree import Entry, Tree
 from .pools import ThreadPool
 from .transfers import SourceChanged, Written, transfer_for
@@ -124,17 +126,21 @@ def apply_plan(plan: Plan, src: t.Any, dst: t.Any, src_tree: Tree, dst_tree: Tre
 
 
 def _fix_attributes(dst: t.Any, src_tree: Tree, dst_tree: Tree) -> t.Callable[[Action], Written]:
-    """Give an object in sync the attributes its rules want (``attributes`` actions):
-    the source entry and the object's ETag afterwards are the new record. The copy
-    is conditional on the ETag the listing showed, so an object another writer
-    replaced meanwhile is never adopted (the action fails; the next run plans again)."""
+    """Give an object in sync the attributes its rules want and the mode of its file
+    (``attributes`` actions, ``plan/object_fixes.py``): ONE copy carries both
+    (``S3Side.attributes_for``). The source entry and the object's ETag and mode
+    afterwards are the new record. The copy is conditional on the ETag the listing
+    showed, so an object another writer replaced meanwhile is never adopted (the
+    action fails; the next run plans again)."""
     def fix(action: Action) -> Written:
         listed = dst_tree.entries.get(action.relpath)
-        etag = dst.fix_attributes(action.relpath, action.size, dst.attributes.resolve(action.relpath),
+        source = src_tree.entries[action.relpath]
+        attrs = dst.attributes_for(action.relpath, source.perm)
+        etag = dst.fix_attributes(action.relpath, action.size, attrs,
                                   if_match=listed.etag if listed is not None else None)
         if not etag:
             return None
-        return src_tree.entries[action.relpath], Entry(action.relpath, action.size, 0, etag)
+        return source, Entry(action.relpath, action.size, 0, etag, perm=mode_carried_by(attrs))
     return fix
 
 

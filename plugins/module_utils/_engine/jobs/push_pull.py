@@ -42,7 +42,9 @@ def map_pairs(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options
 
     A pull's local side lists symlinks as entries (a link is replaced, never
     followed), takes a missing directory for an empty one, and writes with
-    ``mode``, ``directory_mode``, ``owner`` and ``group``. With a
+    ``mode``, ``directory_mode``, ``owner`` and ``group`` (else, with
+    ``preserve_mode``, the mode an object's metadata carries); a push records
+    each file's mode in its object's metadata (``preserve_mode``, ``sides/modes.py``). With a
     ``lock_dir`` (the module's ``state_dir``) each pair keeps its marker of
     unreported changes there, per map and direction. A push's S3 side gets the
     part ledger of that directory (``lock_dir``, else ``state_dir``): its
@@ -53,11 +55,13 @@ def map_pairs(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options
     for m in maps:
         ledger = PartLedger(parts_dir, endpoint) if direction == PUSH and parts_dir else None
         remote = S3Side(store, m.s3, endpoint, options.concurrency,
-                        attributes=options.attributes if direction == PUSH else None, ledger=ledger)
+                        attributes=options.attributes if direction == PUSH else None, ledger=ledger,
+                        record_modes=direction == PUSH and options.preserve_mode)
         if direction == PUSH:
             src, dst = LocalSide(m.root, follow_symlinks=options.follow_symlinks), remote
         else:
-            writes = WriteOptions(options.mode, options.directory_mode, options.owner, options.group)
+            writes = WriteOptions(options.mode, options.directory_mode, options.owner, options.group,
+                                  source_modes=options.preserve_mode)
             src, dst = remote, LocalSide(m.root, follow_symlinks=FOLLOW_NEVER, links_as_entries=True,
                                          must_exist=False, writes=writes)
         state_path = ""

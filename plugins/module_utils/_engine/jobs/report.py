@@ -45,9 +45,17 @@ def _dirs(run: PairRun, kind: str, check_mode: bool) -> list[str]:
     return [a.relpath for a in actions if a.kind == kind]
 
 
+def _fixes(run: PairRun, check_mode: bool) -> list[t.Any]:
+    """The local fixes (pull) the result counts: those planned (check mode), else those applied."""
+    if run.status == "refused":
+        return []
+    return list(run.fixes) if check_mode or run.applied is None else list(run.fixed)
+
+
 def diff_lines(run: PairRun, check_mode: bool) -> list[str]:
     """One line per action: ``upload|download|copy|update|delete|set attributes of <target> (<reason>, <bytes> bytes)``
-    (an ``attributes`` reason names the old and new fingerprints and the new attributes).
+    (an ``attributes`` reason names the object's old and new mode and attribute fingerprints, and the new
+    attributes), and one per local fix of a pull: ``fix <target> (mode 0640 -> 0644, owner 0 -> 65534)``.
 
     In check mode (or before applying) the lines are the plan; after a real
     run they are what was done, then one ``FAILED`` line per failed path and
@@ -68,6 +76,8 @@ def diff_lines(run: PairRun, check_mode: bool) -> list[str]:
         lines.insert(0, f"[{name}] changed by an earlier run whose result was never reported (reported now)")
     lines.extend(f"[{name}] mkdir {_target(run, d)}/ (directory marker)" for d in _dirs(run, MKDIR, check_mode))
     lines.extend(f"[{name}] delete {_target(run, d)}/ (empty directory)" for d in _dirs(run, RMDIR, check_mode))
+    lines.extend(f"[{name}] fix {_target(run, f.relpath)}{'/' if f.target == 'directory' else ''} ({f.reason})"
+                 for f in _fixes(run, check_mode))
     applied = run.applied
     if check_mode or applied is None:
         return lines
@@ -85,6 +95,8 @@ def map_result(run: PairRun, options: SyncOptions, check_mode: bool) -> dict[str
     ``multipart`` (a push with a part ledger only: ``resumed`` uploads
     ``{key, parts_reused, parts_sent}`` and ``aborted`` ones ``{key, reason}``,
     see ``jobs/push_pull.py``),
+    ``attributes_fixed`` (pull: in-sync files and directories whose mode or owner
+    was fixed; a push's object fixes count in ``attributes_set``),
     and ``files`` with ``list_files``."""
     counts = dict.fromkeys(COUNTS, 0)
     size = {"created": 0, "updated": 0, "deleted": 0}
@@ -110,6 +122,7 @@ def map_result(run: PairRun, options: SyncOptions, check_mode: bool) -> dict[str
                   "unchanged": run.plan.unchanged_bytes},
         "dirs_removed": len(_dirs(run, RMDIR, check_mode)),
         "dirs_created": len(_dirs(run, MKDIR, check_mode)),
+        "attributes_fixed": len(_fixes(run, check_mode)),
         "msg": run.error,
         "would_delete": int(run.details.get("would_delete", 0)),
         "changed_earlier": run.changed_earlier,
@@ -132,9 +145,10 @@ def to_result(runs: t.Sequence[PairRun], options: SyncOptions, *, check_mode: bo
     and, with ``diff``, ``diff.prepared``."""
     maps = [map_result(r, options, check_mode) for r in runs]
     totals = {k: sum(m[k] for m in maps) for k in COUNTS}
+    totals["attributes_fixed"] = sum(m["attributes_fixed"] for m in maps)
     totals["bytes"] = {k: sum(m["bytes"][k] for m in maps) for k in ("created", "updated", "deleted", "unchanged")}
-    changed = any(m["created"] or m["updated"] or m["deleted"] or m["attributes_set"] or m["dirs_removed"] or m["dirs_created"]
-                  or m["changed_earlier"] for m in maps)
+    changed = any(m["created"] or m["updated"] or m["deleted"] or m["attributes_set"] or m["dirs_removed"]
+                  or m["dirs_created"] or m["attributes_fixed"] or m["changed_earlier"] for m in maps)
     changed = changed or any(r.applied is not None and r.applied.unproven for r in runs)  # failed, yet replaced
     warnings = []
     for r in runs:

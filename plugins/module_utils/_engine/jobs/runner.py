@@ -23,9 +23,9 @@ import typing as t
 from ..config.ignore import IgnoreRules
 from ..config.options import SyncOptions
 from ..errors import ConfigError, S32SError
-from ..plan.attributes import applied_after, with_attribute_fixes
 from ..plan.compare import ManifestComparator, ReplicaComparator
 from ..plan.gate import Scope, check_plan
+from ..plan.object_fixes import applied_after, with_attribute_fixes
 from ..plan.plan import DELETE, UPDATE, Plan, make_plan
 from ..sides.s3 import S3Side
 from ..sides.side import Side
@@ -34,6 +34,7 @@ from ..state import manifest as _manifest
 from ..state import unreported as _unreported
 from .content import check_contents
 from .executor import Applied, apply_plan
+from .modes import apply_local_fixes, known_modes, plan_local_fixes, stamp_modes
 from .pools import pool_for
 from .state_after import listed_after, records_after
 from .transfers import transfer_for, verb_for
@@ -76,8 +77,9 @@ class Pair:
         self.unreported_path = unreported_path
 
     @property
-    def attributes_fixed(self) -> bool:
-        """Objects this pair uploads get their attributes fixed when only those differ (a push)."""
+    def fixes_objects(self) -> bool:
+        """Objects this pair uploads get their attributes (and recorded mode) fixed
+        when only those differ (a push; ``plan/object_fixes.py``)."""
         return self.src.is_local and isinstance(self.dst, S3Side)
 
     @property
@@ -102,6 +104,9 @@ class PairRun:
     :ivar details: facts of a refusal (``would_delete``: deletions the gate refused).
     :ivar changed_earlier: an earlier run changed this pair and was never
         reported (its marker is there): this run reports ``changed`` for it.
+    :ivar fixes: local fixes of in-sync paths of a pull (``plan/local_fixes.Fix``); ``fixed``: those applied.
+    :ivar modes: relpath -> ``(mode the object carries, LastModified ns to record)`` of in-sync paths
+        (``jobs/modes.known_modes``).
     """
 
     def __init__(self, pair: Pair) -> None:
@@ -116,6 +121,9 @@ class PairRun:
         self.warnings: list[str] = []
         self.details: dict[str, t.Any] = {}
         self.changed_earlier = False
+        self.fixes: list[t.Any] = []
+        self.fixed: list[t.Any] = []
+        self.modes: dict[str, tuple[int, int]] = {}
 
     @property
     def verb(self) -> str:
@@ -168,16 +176,33 @@ def plan_pair(run: PairRun, options: SyncOptions) -> None:
                                              local_is_source=local_is_source, workers=options.concurrency)
         run.plan = make_plan(run.src, run.dst, pair.comparator(run.state.records, checked), unreadable=unreadable,
                              **options_kw)
-    # without a manifest, attributes go with uploads only; with neither rules nor recorded fingerprints,
-    # every wanted and recorded fingerprint is '' (no path to resolve)
-    if pair.attributes_fixed and pair.state_path and (pair.dst.attributes or run.state.attrs):
-        run.plan = with_attribute_fixes(run.plan, run.src, run.state.attrs, pair.dst.attributes.resolve)
     if run.plan.missing:
         raise ConfigError(f"{pair.label}: field 'files' lists {len(run.plan.missing)} path(s) the source does "
                           f"not have: {list(run.plan.missing[:5])}")
+    if pair.fixes_objects and pair.state_path:
+        _plan_object_fixes(run, options)
     location = next((s.address for s in (pair.dst, pair.src) if isinstance(s, S3Side)), None)
     check_plan(run.plan, Scope.of(pair.label, pair.dst.address, pair.ignore, location), run.src, run.dst, options,
                budget_base=_budget_base(run))
+    plan_local_fixes(run, options.concurrency)
+
+
+def _plan_object_fixes(run: PairRun, options: SyncOptions) -> None:
+    """Add the object fixes of a push with a manifest to its plan (``plan/object_fixes.py``).
+
+    Without a manifest, attributes and modes go with uploads only. With neither
+    rules nor recorded fingerprints every wanted and recorded fingerprint is
+    ``''`` (no path to resolve); with ``preserve_mode`` the mode each in-sync
+    object carries is learned first (the record, else one HeadObject).
+    """
+    pair, dst = run.pair, t.cast(S3Side, run.pair.dst)
+    resolve = dst.attributes.resolve if dst.attributes or run.state.attrs else None
+    carried = None
+    if dst.record_modes:
+        run.modes = known_modes(run.plan, run.dst.entries, run.state.records, dst, options.concurrency,
+                                run.warnings, pair.label)
+        carried = {relpath: mode for relpath, (mode, _mtime) in run.modes.items()}
+    run.plan = with_attribute_fixes(run.plan, run.src, run.state.attrs, resolve, carried)
 
 
 def _budget_base(run: PairRun) -> t.Optional[int]:
@@ -216,12 +241,13 @@ def finish_pair(run: PairRun) -> None:
         run.status = "ok"
     if not pair.state_path:
         return
-    records = records_after(run.plan, run.src, run.dst, run.state.records, pair.comparator,
-                            run.applied.written if run.applied is not None else {})
+    written = run.applied.written if run.applied is not None else {}
+    records = records_after(run.plan, run.src, run.dst, run.state.records, pair.comparator, written)
+    if pair.state_kind == _manifest.LOCAL_S3:
+        stamp_modes(records, run, written)
     listed = listed_after(run.plan, run.src, run.dst, run.state.listed, run.applied,
                           s3_destination=isinstance(pair.dst, S3Side))
-    written = run.applied.written if run.applied is not None else {}
-    fingerprint_of = (lambda p: pair.dst.attributes.resolve(p).fingerprint) if pair.attributes_fixed else None
+    fingerprint_of = (lambda p: pair.dst.attributes.resolve(p).fingerprint) if pair.fixes_objects else None
     attrs = applied_after(run.plan, records, run.state.attrs, written, fingerprint_of)
     if records == run.state.records and listed == run.state.listed and attrs == run.state.attrs:
         return  # a no-op run leaves the file alone
@@ -268,7 +294,7 @@ def run_pairs(pairs: t.Sequence[Pair], options: SyncOptions, *, check_mode: bool
         raise PlanningError(f"{failures[0]}{more}{tail}", runs)
     if check_mode:
         return runs
-    if before_changes is not None and any(r.plan.actions for r in runs if r.status != "refused"):
+    if before_changes is not None and any(r.plan.actions or r.fixes for r in runs if r.status != "refused"):
         before_changes()
     for run in runs:
         if run.status == "refused":
@@ -279,10 +305,11 @@ def run_pairs(pairs: t.Sequence[Pair], options: SyncOptions, *, check_mode: bool
                         allow_fork)
         run.applied = apply_plan(run.plan, run.pair.src, run.pair.dst, run.src, run.dst, pool,
                                  ordered=options.ordered)
+        apply_local_fixes(run, options.concurrency)
         if getattr(run.pair.dst, "created_root", False):
             run.warnings.append(f"{run.pair.label}: created the directory {run.pair.dst.root} and its missing "
                                 f"parents (it did not exist)")
-        nothing_changed = not run.applied.done and not run.applied.unproven
+        nothing_changed = not run.applied.done and not run.applied.unproven and not run.fixed
         if nothing_changed and not run.changed_earlier and run.pair.unreported_path:
             _clear_quietly(run.pair.unreported_path)
         finish_pair(run)
@@ -292,7 +319,7 @@ def run_pairs(pairs: t.Sequence[Pair], options: SyncOptions, *, check_mode: bool
 def _mark_unreported(run: PairRun) -> None:
     """Write the pair's marker before its first change (a pair with nothing to do gets none)."""
     pair = run.pair
-    if not pair.unreported_path or not run.plan.actions:
+    if not pair.unreported_path or not (run.plan.actions or run.fixes):
         return
     try:
         _unreported.mark(pair.unreported_path, pair.about)

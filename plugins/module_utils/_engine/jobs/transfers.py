@@ -33,6 +33,7 @@ from ..errors import ConfigError, StoreError
 from ..plan.plan import Action
 from ..sides.etag import MULTIPART_THRESHOLD, multipart_etag, part_size_for
 from ..sides.local import LocalSide
+from ..sides.modes import NONE, applied_mode, mode_carried_by
 from ..sides.resumable import FileChanged
 from ..sides.s3 import S3Side
 from ..sides.s3store import SSE_C_REFUSED
@@ -81,7 +82,7 @@ def _upload(src: LocalSide, dst: S3Side, listing: Tree) -> t.Callable[[Action], 
         for _attempt in range(UPLOAD_ATTEMPTS):
             before = src.stat_entry(action.relpath)
             try:
-                etag = dst.upload_file(action.relpath, path, before.size)
+                etag = dst.upload_file(action.relpath, path, before.size, perm=before.perm)
             except FileChanged as e:  # a resumable upload checks before its Complete (nothing replaced)
                 changes, aborted = e.changes, True
                 continue
@@ -108,7 +109,8 @@ def _upload(src: LocalSide, dst: S3Side, listing: Tree) -> t.Callable[[Action], 
                                  f"not recorded as synced; the next run uploads it again")
         if etag is None and after.size >= MULTIPART_THRESHOLD:
             etag = multipart_etag(path, part_size_for(after.size))
-        return (after, Entry(action.relpath, after.size, 0, etag)) if etag else None
+        sent = mode_carried_by(dst.attributes_for(action.relpath, before.perm))  # what the record keeps
+        return (after, Entry(action.relpath, after.size, 0, etag, perm=sent)) if etag else None
     return upload
 
 
@@ -116,11 +118,14 @@ def _download(src: S3Side, dst: LocalSide, listing: Tree) -> t.Callable[[Action]
     def download(action: Action) -> Written:
         entry = listing.entries[action.relpath]
         what = f"downloading {src.display(action.relpath)}"
+        found: dict[str, t.Any] = {}
         for attempt in range(DOWNLOAD_ATTEMPTS):
             try:
                 local = dst.write_atomic(action.relpath, entry,
-                                         lambda f: src.read_into(action.relpath, f, entry.size), what)
-                return entry, local
+                                         lambda f: src.read_into(action.relpath, f, entry.size, found), what,
+                                         source_mode=lambda: applied_mode(found.get("mode", NONE)))
+                return Entry(action.relpath, entry.size, entry.mtime_ns, entry.etag,
+                             perm=found.get("mode", NONE)), local
             except StoreError as e:
                 if attempt + 1 == DOWNLOAD_ATTEMPTS or e.code == SSE_C_REFUSED:
                     raise

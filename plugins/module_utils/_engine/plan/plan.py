@@ -29,7 +29,7 @@ UPDATE = "update"
 DELETE = "delete"
 MKDIR = "mkdir"
 RMDIR = "rmdir"
-#: An object whose bytes are in sync gets the wanted attributes (a server-side copy, ``attributes.py``).
+#: An object whose bytes are in sync gets the wanted attributes and mode (one server-side copy, ``object_fixes.py``).
 ATTRIBUTES = "attributes"
 #: Kinds that move content from the source to the destination.
 TRANSFERS = (CREATE, UPDATE)

@@ -28,18 +28,21 @@ from ..paths import LocalRoot, local_path, symlinked_parent
 from .deletion import DeleteOutcome
 from .etag import is_md5_etag
 from .local_list import list_selected_local, walk_dest_local, walk_local
-from .tree import FOLLOW_INSIDE_ROOT, TEMP_NAME_RE, Entry, Tree
+from .tree import FOLLOW_INSIDE_ROOT, TEMP_NAME_RE, Entry, Tree, local_entry
 
 
 class WriteOptions(t.NamedTuple):
     """How files and directories are written: permission bits (``None``:
-    keep the old file's mode, else 0666 less the umask), owner and group
-    names or numbers (``None``: unchanged)."""
+    the mode the source gives, else keep the old file's mode, else 0666 less
+    the umask), owner and group names or numbers (``None``: unchanged);
+    ``source_modes``: apply a mode the source gives (an object's metadata,
+    ``modes.py``) when ``mode`` is ``None``."""
 
     mode: t.Optional[int] = None
     directory_mode: t.Optional[int] = None
     owner: t.Optional[str] = None
     group: t.Optional[str] = None
+    source_modes: bool = True
 
 
 class Ids(t.NamedTuple):
@@ -221,6 +224,11 @@ class LocalSide:
             raise ConfigError(f"owner {self.writes.owner!r} or group {self.writes.group!r} does not exist on "
                               f"this host") from None
 
+    @property
+    def ids(self) -> Ids:
+        """The owner and group ids to set (``-1``: keep), once :meth:`prepare_writes` resolved them."""
+        return self._ids or Ids(-1, -1)
+
     def begin_writes(self) -> None:
         """Create ``root`` with its missing parents (``directory_mode``; as ``mkdir -p``)
         before the first write of a run; ``created_root`` says whether it did."""
@@ -240,6 +248,9 @@ class LocalSide:
             current = os.path.join(current, segment)
             try:
                 os.mkdir(current, 0o777 if mode is None else mode)
+                ids = self.ids
+                if ids.uid != -1 or ids.gid != -1:
+                    os.chown(current, ids.uid, ids.gid)
                 if mode is not None:
                     os.chmod(current, mode)  # mkdir applies the umask
             except FileExistsError:
@@ -258,7 +269,8 @@ class LocalSide:
         self._ready_dirs.add(parent_rel)
 
     def write_atomic(self, relpath: str, entry: Entry, fill: t.Callable[[t.BinaryIO], tuple[int, str]],
-                     what: str = "", expect: t.Union[None, str, Entry] = None, keep: str = "") -> Entry:
+                     what: str = "", expect: t.Union[None, str, Entry] = None, keep: str = "",
+                     source_mode: t.Optional[t.Callable[[], t.Optional[int]]] = None) -> Entry:
         """Write ``relpath`` with the bytes ``fill`` writes into a temporary file.
 
         ``fill(fileobj)`` returns ``(bytes written, MD5 hex)``; the file is
@@ -274,6 +286,10 @@ class LocalSide:
         meanwhile) or the listed :class:`Entry` (the path must still be that
         file); and ``keep``: a trash relpath where the replaced file is linked
         first. Both are checked just before the rename, after the transfer.
+
+        ``source_mode()``, asked after ``fill`` (a download learns the object's
+        metadata with its body), gives the mode the source carries (``None``:
+        none); it is used when ``writes.mode`` is not set and ``writes.source_modes``.
 
         :returns: the new file's entry (from ``lstat``).
         :raises StoreError: ``fill`` failed, or the size or MD5 does not match
@@ -292,7 +308,7 @@ class LocalSide:
             raise OSError(f"a local directory is in the way of file {relpath!r}")
         mode = self.writes.mode if self.writes.mode is not None else (
             stat.S_IMODE(old.st_mode) if old is not None and stat.S_ISREG(old.st_mode) else self._default_mode)
-        ids = self._ids or Ids(-1, -1)
+        ids = self.ids
         tmp = os.path.join(os.path.dirname(final), f".s32s-tmp-{os.urandom(8).hex()}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
         try:
@@ -304,16 +320,19 @@ class LocalSide:
             if md5 and is_md5_etag(entry.etag or "") and md5 != entry.etag:
                 raise StoreError(f"{what or 'writing ' + final}: MD5 {md5} differs from ETag {entry.etag}",
                                  code="BadDigest")
-            os.chmod(tmp, mode)
+            if self.writes.mode is None and self.writes.source_modes and source_mode is not None:
+                given = source_mode()
+                mode = mode if given is None else given
             if ids.uid != -1 or ids.gid != -1:
-                os.chown(tmp, ids.uid, ids.gid)
+                os.chown(tmp, ids.uid, ids.gid)  # before chmod: a chown clears setuid and setgid bits
+            os.chmod(tmp, mode)
             os.utime(tmp, ns=(entry.mtime_ns, entry.mtime_ns))
             self._into_place(relpath, tmp, final, expect, keep)
         except BaseException:
             _unlink_quietly(tmp)
             raise
         st = os.lstat(final)
-        return Entry(relpath, st.st_size, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
+        return local_entry(relpath, st)
 
     def _into_place(self, relpath: str, tmp: str, final: str, expect: t.Union[None, str, Entry], keep: str) -> None:
         if expect is None:
@@ -358,13 +377,7 @@ class LocalSide:
         :raises ChangedSinceListed: it is not the listed regular file any more.
         :raises OSError: it cannot be opened.
         """
-        self._no_symlink_on_the_way(relpath, "read")
-        try:
-            fd = os.open(self.path(relpath), os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        except OSError as e:
-            if e.errno == errno.ELOOP:
-                raise ChangedSinceListed(f"{relpath!r} is a symlink now; not read") from None
-            raise
+        fd = self._open_no_follow(relpath, os.O_RDONLY, "read")
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode) or not same_stat(st, entry):
@@ -380,13 +393,51 @@ class LocalSide:
         :raises OSError: it cannot be stat'ed.
         """
         st = os.stat(self.path(relpath))
-        return Entry(relpath, st.st_size, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
+        return local_entry(relpath, st)
 
     def remove_temp_files(self, tree: Tree) -> None:
         """Unlink the leftover temporary files of an interrupted run that ``tree`` listed."""
         for relpath in tree.temp_files:
             if not symlinked_parent(self.real_root, relpath):
                 _unlink_quietly(self.path(relpath))
+
+    def fix_mode_and_owner(self, relpath: str, directory: bool, mode: t.Optional[int], uid: int, gid: int,
+                           ino: int = 0) -> os.stat_result:
+        """Set the mode (``None``: keep) and owner/group ids (``-1``: keep) of the
+        file or directory ``relpath``, never through a symlink: no symlinked
+        parent on the way, and the path itself is opened with ``O_NOFOLLOW``
+        (``O_PATH`` where there is one, so no read permission is needed) and
+        changed through that descriptor; it must be a regular file (with the
+        listed inode ``ino`` when given) or a directory. Owner first, then mode
+        (a chown clears setuid/setgid bits).
+
+        :returns: the stat after the change.
+        :raises ChangedSinceListed: the path is a symlink now, or not what was listed.
+        :raises OSError: it cannot be opened or changed.
+        """
+        if not relpath:
+            raise OSError("the root directory is not changed")
+        by_proc = bool(getattr(os, "O_PATH", 0)) and os.path.isdir("/proc/self/fd")
+        fd = self._open_no_follow(relpath, os.O_PATH if by_proc else os.O_RDONLY | os.O_NONBLOCK, "change attributes")
+        try:
+            st = os.fstat(fd)
+            kind_ok = stat.S_ISDIR(st.st_mode) if directory else stat.S_ISREG(st.st_mode)
+            if not kind_ok or (ino and st.st_ino != ino):
+                raise ChangedSinceListed(f"{relpath!r} changed since it was listed; the next run plans it again")
+            proc = f"/proc/self/fd/{fd}"  # an O_PATH descriptor is changed through /proc
+            if (uid != -1 and uid != st.st_uid) or (gid != -1 and gid != st.st_gid):
+                if by_proc:
+                    os.chown(proc, uid, gid)
+                else:
+                    os.fchown(fd, uid, gid)
+            if mode is not None:
+                if by_proc:
+                    os.chmod(proc, mode)
+                else:
+                    os.fchmod(fd, mode)
+            return os.fstat(fd)
+        finally:
+            os.close(fd)
 
     # -- deleting and directories ------------------------------------------
     def delete_many(self, relpaths: t.Sequence[str]) -> DeleteOutcome:
@@ -433,6 +484,21 @@ class LocalSide:
         bad = symlinked_parent(self.real_root, relpath)
         if bad:
             raise OSError(f"refusing to {doing} through {bad!r}: it is a symlink or not a directory")
+
+    def _open_no_follow(self, relpath: str, flags: int, doing: str) -> int:
+        """Open ``relpath`` with ``flags`` and ``O_NOFOLLOW``, no symlinked parent on the way.
+
+        :returns: the descriptor (the caller closes it).
+        :raises ChangedSinceListed: the path is a symlink now.
+        :raises OSError: a symlinked parent, or it cannot be opened.
+        """
+        self._no_symlink_on_the_way(relpath, doing)
+        try:
+            return os.open(self.path(relpath), flags | getattr(os, "O_NOFOLLOW", 0))
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise ChangedSinceListed(f"{relpath!r} is a symlink now; refusing to {doing} through it") from None
+            raise
 
     def move(self, relpath: str, to: str) -> Entry:
         """Rename the file ``relpath`` to ``to`` (made with its parents), never

@@ -17,7 +17,7 @@ from sys import intern
 from ..config.ignore import IgnoreRules
 from ..errors import ConfigError
 from ..paths import is_within, local_path, symlinked_parent, unsafe_reason
-from .tree import FOLLOW_INSIDE_ROOT, FOLLOW_NEVER, TEMP_NAME_RE, Entry, Tree
+from .tree import FOLLOW_INSIDE_ROOT, FOLLOW_NEVER, TEMP_NAME_RE, Entry, Tree, local_entry
 
 
 def _join(parent: str, name: str) -> str:
@@ -104,11 +104,12 @@ def walk_local(root: str, ignore: IgnoreRules, follow_symlinks: str = FOLLOW_INS
                     tree.skipped.append((relpath, "directory loop"))
                     continue
                 tree.dirs.add(relpath)
+                tree.dir_attrs[relpath] = (st.st_mode & 0o7777, st.st_uid, st.st_gid)
                 stack.append((relpath, item.path, ancestors | {key}))
             elif stat.S_ISREG(mode):
                 # interned: the S3 tree and the manifest of the same run share this string (bench/memory.py)
                 relpath = intern(relpath)
-                tree.entries[relpath] = Entry(relpath, st.st_size, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
+                tree.entries[relpath] = local_entry(relpath, st)
             else:
                 tree.skipped.append((relpath, "not a regular file (FIFO, socket or device)"))
     return tree
@@ -180,7 +181,7 @@ def list_selected_local(root: str, relpaths: t.Iterable[str], ignore: IgnoreRule
         if stat.S_ISLNK(st.st_mode):
             tree.entries[relpath] = Entry(relpath, -1, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
         elif stat.S_ISREG(st.st_mode):
-            tree.entries[relpath] = Entry(relpath, st.st_size, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
+            tree.entries[relpath] = local_entry(relpath, st)
         elif stat.S_ISDIR(st.st_mode):
             tree.dirs.add(relpath)
         else:

@@ -27,6 +27,7 @@ from ..config.maps import S3Location
 from ..paths import key_for, unsafe_reason
 from .deletion import DeleteOutcome
 from .s3copy import server_side_copy, stream_copy
+from .modes import UNKNOWN, mode_metadata
 from .resumable import Ledger
 from .s3store import S3Store, store_error
 from .tree import Entry, Tree
@@ -44,6 +45,8 @@ class S3Side:
     :param ledger: the part ledger of the state directory (``state.parts.PartLedger``):
         multipart uploads through this side are resumable (``resumable.py``);
         ``None``: they are not (an upload that fails is aborted).
+    :param record_modes: uploads and attribute fixes record the file's mode in the
+        object's user metadata (``modes.py``; push with ``preserve_mode``).
     """
 
     is_local = False
@@ -51,13 +54,16 @@ class S3Side:
     has_dirs = False
 
     def __init__(self, store: S3Store, location: S3Location, endpoint: str = "", workers: int = 8,
-                 attributes: t.Optional[ObjectAttributes] = None, ledger: t.Optional[Ledger] = None) -> None:
+                 attributes: t.Optional[ObjectAttributes] = None, ledger: t.Optional[Ledger] = None,
+                 record_modes: bool = False) -> None:
         self.store = store
         self.attributes = attributes if attributes is not None else ObjectAttributes()
         self.ledger = ledger
         self.workers = workers
         self.location = location
         self.endpoint = endpoint
+        #: Uploads record each file's mode in the object's metadata (``modes.py``; push).
+        self.record_modes = record_modes
 
     @property
     def address(self) -> S3Location:
@@ -113,25 +119,27 @@ class S3Side:
         return tree
 
     # -- content -----------------------------------------------------------
-    def read_into(self, relpath: str, fileobj: t.BinaryIO, size: int) -> tuple[int, str]:
-        """Stream the object of ``relpath`` into ``fileobj``.
+    def read_into(self, relpath: str, fileobj: t.BinaryIO, size: int,
+                  found: t.Optional[dict[str, t.Any]] = None) -> tuple[int, str]:
+        """Stream the object of ``relpath`` into ``fileobj`` (``found``: see ``S3Store.download``).
 
         :returns: ``(bytes written, MD5 hex of them)``.
         :raises StoreError: the request or the body read failed.
         """
-        return self.store.download(self.location.bucket, self.key(relpath), fileobj, size)
+        return self.store.download(self.location.bucket, self.key(relpath), fileobj, size, found)
 
     def upload_file(self, relpath: str, path: str, size: int,
-                    condition: t.Optional[t.Mapping[str, str]] = None) -> t.Optional[str]:
+                    condition: t.Optional[t.Mapping[str, str]] = None, perm: int = UNKNOWN) -> t.Optional[str]:
         """Upload the local file ``path`` of ``size`` bytes as ``relpath``, with the
-        attributes ``self.attributes`` gives it (``condition``: see ``S3Store.upload``).
+        attributes :meth:`attributes_for` gives it (``perm``: the file's permission
+        bits; ``condition``: see ``S3Store.upload``).
 
         :returns: the normalised ETag, or ``None`` when the server gave none
             (multipart uploads: the caller computes it; with ``sse: aws:kms``
             the ETag is not an MD5, so it is read back from a listing of the key).
         :raises StoreError: the request failed. :raises OSError: ``path`` cannot be read.
         """
-        attrs = self.attributes.resolve(relpath)
+        attrs = self.attributes_for(relpath, perm)
         resume = (self.ledger, relpath) if self.ledger is not None else None
         etag = self.store.upload(self.location.bucket, self.key(relpath), path, size, condition, attrs, resume)
         if etag is None and self.attributes.kms:
@@ -159,6 +167,25 @@ class S3Side:
             found = self.store.list_one(self.location.bucket, key)
             etag = found.etag if found is not None else ""
         return etag
+
+    def head_mode(self, relpath: str) -> tuple[int, Entry]:
+        """One HeadObject of ``relpath``: the mode its metadata carries and its
+        entry (``S3Store.head_mode``). :raises StoreError: the request failed."""
+        perm, entry = self.store.head_mode(self.location.bucket, self.key(relpath))
+        return perm, Entry(relpath, entry.size, entry.mtime_ns, entry.etag)
+
+    def attributes_for(self, relpath: str, perm: int = UNKNOWN) -> AttributeSet:
+        """The attributes the object of ``relpath`` is given, by an upload or an
+        attribute fix: the rules' set (``self.attributes.resolve``) and, with
+        ``record_modes`` and a known ``perm`` (permission bits of the local file),
+        the user metadata ``mode`` (``modes.mode_metadata``), which wins over a
+        rule's key of that name. One set for both, since a CopyObject with
+        ``REPLACE`` rewrites all metadata: a fix that carried the rules' set
+        only would lose the mode, and the reverse."""
+        attrs = self.attributes.resolve(relpath)
+        if self.record_modes and perm >= 0:
+            attrs = attrs.with_metadata(mode_metadata(perm))
+        return attrs
 
     def copy_from(self, src: "S3Side", relpath: str, entry: Entry) -> str:
         """Copy ``relpath`` of ``src`` here: server-side when both sides use the same

@@ -38,6 +38,7 @@ from . import s3hooks
 from .s3parse import use_fast_parsing
 from ..paths import key_for, unsafe_reason
 from .deletion import DeleteOutcome
+from .modes import mode_from_headers, mode_from_metadata
 from .multipart import multipart
 from .resumable import Ledger, resumable_upload
 from .tree import Entry, Tree
@@ -272,17 +273,21 @@ class S3Store:
             raise StoreError(f"s3://{bucket}/{key} is larger than {limit} bytes", code="TooLarge")
         return data
 
-    def download(self, bucket: str, key: str, fileobj: t.BinaryIO, size: int = -1) -> tuple[int, str]:
+    def download(self, bucket: str, key: str, fileobj: t.BinaryIO, size: int = -1,
+                 found: t.Optional[dict[str, t.Any]] = None) -> tuple[int, str]:
         """Stream an object into ``fileobj`` with bounded memory (``READ_CHUNK`` bytes).
 
         :param size: the listed size in bytes; below ``MULTIPART_THRESHOLD``
             the GET goes through awscrt when the store has a ``crt``.
+        :param found: receives ``"mode"``: the permission bits the object's
+            metadata carries (``modes.mode_from_metadata``; ``modes.NONE``: none).
         :returns: ``(bytes written, MD5 hex of what was written)``; the MD5 is
             ``''`` when the answer says the object's ETag is no MD5 of its
             content (SSE-KMS, DSSE-KMS, SSE-C: ``etag.etag_is_content_md5``),
             so that nobody compares them (issue 15 point 7).
         :raises StoreError: the request or the body read failed.
         """
+        found = {} if found is None else found
         if self.crt is not None and 0 <= size < MULTIPART_THRESHOLD:
             headers: dict[str, str] = {}
             try:
@@ -291,12 +296,14 @@ class S3Store:
                 raise store_error(e, "downloading", bucket, key) from None
             plain = etag_is_content_md5(headers.get("x-amz-server-side-encryption"),
                                         headers.get("x-amz-server-side-encryption-customer-algorithm"))
+            found["mode"] = mode_from_headers(headers)
             return written, digest if plain else ""
         md5 = hashlib.md5(usedforsecurity=False)
         written = 0
         try:
             resp = self.client.get_object(Bucket=bucket, Key=key)
             plain = etag_is_content_md5(resp.get("ServerSideEncryption"), resp.get("SSECustomerAlgorithm"))
+            found["mode"] = mode_from_metadata(resp.get("Metadata"))
             body = resp["Body"]
             try:
                 for chunk in body.iter_chunks(READ_CHUNK):
@@ -392,6 +399,19 @@ class S3Store:
 
             return multipart(self.client, bucket, key, dict(args),
                              (uploader(s) for s in range(0, size, part)), condition)
+
+    def head_mode(self, bucket: str, key: str) -> tuple[int, Entry]:
+        """One HeadObject: the permission bits the object's metadata carries
+        (``modes.NONE``: none) and its entry (relpath: the key; size, LastModified, ETag).
+
+        :raises StoreError: the request failed (``404``: the object is gone).
+        """
+        try:
+            resp = self.client.head_object(Bucket=bucket, Key=key)
+        except (BotoCoreError, ClientError) as e:
+            raise store_error(e, "reading the metadata of", bucket, key) from None
+        entry = Entry(key, int(resp.get("ContentLength", 0)), object_mtime_ns(resp), normalize_etag(resp.get("ETag")))
+        return mode_from_metadata(resp.get("Metadata")), entry
 
     def delete_keys(self, bucket: str, keys: t.Sequence[str]) -> DeleteOutcome:
         """Delete ``keys`` in order with DeleteObjects, ``DELETE_BATCH`` keys a request.

@@ -33,21 +33,35 @@ class Entry:
     :ivar etag: S3 ETag without quotes, lower case; ``None`` for local files.
     :ivar ctime_ns: local inode change time in ns (``0`` on S3).
     :ivar ino: local inode number (``0`` on S3).
+    :ivar perm: permission bits (``st_mode & 0o7777``) of a local file; on S3,
+        the mode the object's metadata carries (``sides/modes.py``); ``-1``
+        (``modes.UNKNOWN``): not known, ``-2`` (``modes.NONE``): the object carries none.
+    :ivar uid: local owner id (``-1``: not known, S3).
+    :ivar gid: local group id (``-1``: not known, S3).
     """
 
-    __slots__ = ("relpath", "size", "mtime_ns", "etag", "ctime_ns", "ino")
+    __slots__ = ("relpath", "size", "mtime_ns", "etag", "ctime_ns", "ino", "perm", "uid", "gid")
 
     def __init__(self, relpath: str, size: int, mtime_ns: int, etag: t.Optional[str] = None,
-                 ctime_ns: int = 0, ino: int = 0) -> None:
+                 ctime_ns: int = 0, ino: int = 0, perm: int = -1, uid: int = -1, gid: int = -1) -> None:
         self.relpath = relpath
         self.size = size
         self.mtime_ns = mtime_ns
         self.etag = etag
         self.ctime_ns = ctime_ns
         self.ino = ino
+        self.perm = perm
+        self.uid = uid
+        self.gid = gid
 
     def __repr__(self) -> str:
         return f"Entry({self.relpath!r}, size={self.size}, etag={self.etag!r})"
+
+
+def local_entry(relpath: str, st: t.Any) -> Entry:
+    """The :class:`Entry` of a local file from its ``os.stat_result`` (size, times, inode, mode, owner)."""
+    return Entry(relpath, st.st_size, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino, st.st_mode & 0o7777,
+                 st.st_uid, st.st_gid)
 
 
 class Tree:
@@ -62,6 +76,7 @@ class Tree:
     :ivar temp_files: relpaths of leftover pull temporary files (local only).
     :ivar ignored_in: relpaths of the directories that hold ignored paths (``''``: the root).
     :ivar markers: relpaths of directories named by S3 ``dir/`` marker objects (S3 only).
+    :ivar dir_attrs: relpath -> ``(perm, uid, gid)`` of the directories of ``dirs`` (local only).
     """
 
     def __init__(self) -> None:
@@ -74,6 +89,8 @@ class Tree:
         self.temp_files: list[str] = []
         self.ignored_in: set[str] = set()
         self.markers: set[str] = set()
+        #: relpath -> ``(perm, uid, gid)`` of each listed directory (local only; ``dir_attrs.py``).
+        self.dir_attrs: dict[str, tuple[int, int, int]] = {}
 
     def copy(self) -> "Tree":
         """A copy whose containers can be changed without touching this tree
@@ -96,5 +113,5 @@ class Tree:
         return {p for p, _why in self.skipped + self.rejected + self.errors}
 
 
-__all__ = ["Entry", "Tree", "TEMP_NAME_RE", "FOLLOW_CHOICES", "FOLLOW_INSIDE_ROOT", "FOLLOW_ALWAYS",
+__all__ = ["Entry", "Tree", "local_entry", "TEMP_NAME_RE", "FOLLOW_CHOICES", "FOLLOW_INSIDE_ROOT", "FOLLOW_ALWAYS",
            "FOLLOW_NEVER"]

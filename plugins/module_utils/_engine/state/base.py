@@ -37,7 +37,7 @@ SYNC = _manifest.LOCAL_S3_SYNC
 def _record(value: t.Any) -> t.Optional[Record]:
     if value is None:
         return None
-    size, mtime_ns, ctime_ns, ino, etag = value
+    size, mtime_ns, ctime_ns, ino, etag = value[:5]  # the optional fields of Record are not kept here
     return Record(int(size), int(mtime_ns), int(ctime_ns), int(ino), str(etag))
 
 

@@ -16,14 +16,16 @@ Version 2::
      "listed": 5000, "about": {...}, "records": {"a/b.txt": [12, ...], ...}}
 
 ``fields`` names the columns of every record (``records.py``), so that a
-record is read by name; ``listed`` is the object count of the pair's S3
-side (the destination's, for two S3 sides) after the last full run: the
-budget base of a targeted run. ``attrs`` (optional, absent from older files:
-``{}``) maps a relpath to the fingerprint of the attribute set its object was
-given (``config/attributes.py``; only non-empty ones). A lost, stale,
-corrupt, older (version 1) or foreign manifest only costs a content check
-(hashing), never a wrong result (promise 10 of ``docs/safety.md``). It holds
-no credential.
+record is read by name (a field with a default, such as a record's ``mode``
+and ``s3_mtime_ns``, may be missing: a manifest written before it loads);
+``listed`` is the object count of the pair's S3 side (the destination's,
+for two S3 sides) after the last full run: the budget base of a targeted run.
+``attrs`` (optional, absent from older files: ``{}``) maps a relpath to the
+fingerprint of the attribute set its object was given
+(``config/attributes.py``; only non-empty ones). A lost, stale, corrupt,
+older (version 1) or foreign manifest only costs a content check (hashing),
+and one HeadObject per object whose mode is then learned again, never a
+wrong result (promise 10 of ``docs/safety.md``). It holds no credential.
 """
 
 from __future__ import annotations
@@ -87,15 +89,23 @@ def load(path: str, kind: str) -> State:
         if data.get("version") != VERSION or data.get("kind") != kind:
             return EMPTY
         fields = list(data["fields"])
-        columns = [fields.index(name) for name in record_type._fields]
-        if record_type is Record:
+        optional = record_type._field_defaults
+        present = tuple(name for name in record_type._fields if name not in optional or name in fields)
+        columns = [fields.index(name) for name in present]  # ValueError for a required field: an empty state
+        if record_type is Record and present == Record._fields[:5]:  # written before the optional fields
             a, b, c, d, e = columns  # the hot path: one call per record, no generator
             # relpaths and ETags interned: the trees of the same run hold the same strings (bench/memory.py)
             records = {intern(rel): Record(int(r[a]), int(r[b]), int(r[c]), int(r[d]), intern(str(r[e])))
                        for rel, r in data["records"].items()}
-        else:
-            casts = [type(default) for default in _DEFAULTS[kind]]
-            records = {rel: record_type(*[cast(r[i]) for cast, i in zip(casts, columns)])
+        elif record_type is Record and present == Record._fields[:7]:  # what save writes
+            a, b, c, d, e, f, g = columns
+            records = {intern(rel): Record(int(r[a]), int(r[b]), int(r[c]), int(r[d]), intern(str(r[e])), int(r[f]),
+                                           int(r[g]))
+                       for rel, r in data["records"].items()}
+        else:  # by name: a field with a default that the file lacks takes its default
+            casts = dict(zip(record_type._fields, (type(default) for default in _DEFAULTS[kind])))
+            named = [(name, fields.index(name), casts[name]) for name in record_type._fields if name in fields]
+            records = {rel: record_type(**{name: cast(r[i]) for name, i, cast in named})
                        for rel, r in data["records"].items()}
         listed = data.get("listed")
         ok = isinstance(listed, int) and not isinstance(listed, bool) and listed >= 0
@@ -108,7 +118,8 @@ def load(path: str, kind: str) -> State:
 
 
 #: A sample record per kind, whose field types cast what is read.
-_DEFAULTS: dict[str, tuple[t.Any, ...]] = {LOCAL_S3: (0, 0, 0, 0, ""), S3_S3: ("", ""), LOCAL_S3_SYNC: (0, 0, 0, 0, "")}
+_DEFAULTS: dict[str, tuple[t.Any, ...]] = {LOCAL_S3: (0, 0, 0, 0, "", 0, 0), S3_S3: ("", ""),
+                                           LOCAL_S3_SYNC: (0, 0, 0, 0, "", 0, 0)}
 
 
 def save(path: str, kind: str, records: t.Mapping[str, t.Sequence[t.Any]], about: t.Mapping[str, str],

@@ -134,6 +134,16 @@ def test_with_metadata_merges_product_metadata_over_the_rules():
     assert merged.metadata == (('a', '1'), ('mode', '0644')) and merged.fingerprint == attrs.fingerprint
 
 
+def test_metadata_keeps_room_for_the_file_mode():
+    """S3 takes 2 KB of user metadata; push adds ``mode`` (up to 9 bytes) to a rule's: a rule may use the rest."""
+    ObjectAttributes([{'pattern': '*', 'metadata': {'a': 'x' * 2038}}])  # 2039 bytes + 9 for the mode: 2048
+    with pytest.raises(ConfigError, match="S3 takes at most 2048, of which 9 are kept for the file's mode"):
+        ObjectAttributes([{'pattern': '*', 'metadata': {'a': 'x' * 2039}}])
+    attrs = ObjectAttributes([{'pattern': '*', 'metadata': {'a': 'x' * 2038}}]).resolve('x')
+    merged = attrs.with_metadata({'mode': str(0o107777)})
+    assert sum(len(k) + len(v) for k, v in merged.metadata) == 2048
+
+
 @pytest.mark.parametrize('rules, sse, key_id, message', [
     ('*.html', None, None, 'must be a list of rules'),
     (['*.html'], None, None, "object_attributes[0] must be a dict with a 'pattern'"),

@@ -107,11 +107,22 @@ def test_budget_str(value, text):
     ("2775", 0o2775),
     ("07777", 0o7777),
     ("0", 0),
-    (0o640, 0o640),
-    (420, 0o644),          # YAML 0644 unquoted is the int 420
 ])
 def test_parse_mode(value, bits):
     assert parse_mode(value, "mode") == bits
+
+
+@pytest.mark.parametrize("value, hint", [
+    (644, "use '0644' if you wrote 644 or '01204' if you wrote 01204"),   # YAML 644 unquoted: octal 1204
+    (420, "use '0420' if you wrote 420 or '0644' if you wrote 0644"),     # YAML 1.1 0644 unquoted: 420
+    (493, "'0755' if you wrote 0755"),
+    (0, "use '0000' if you wrote 0"),
+])
+def test_an_integer_mode_is_refused_with_a_hint_to_quote_it(value, hint):
+    # issue 15 point 2: an integer cannot say which mode was meant (YAML 1.1 and 1.2 read 0644 differently)
+    with pytest.raises(ConfigError) as e:
+        parse_mode(value, "mode")
+    assert "mode must be a quoted octal string" in str(e.value) and hint in str(e.value)
 
 
 @pytest.mark.parametrize("value", ["u+rw", "rw-r--r--", "0888", "9", "17777", "0o", "-0644", -1, 0o10000, True, "0x1a4"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.attributes import ObjectAttributes
 from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.transfers import (
     UPLOAD_ATTEMPTS, SourceChanged, _upload)
 from ansible_collections.s32s.sync.plugins.module_utils._engine.plan.plan import CREATE, Action
@@ -33,9 +34,12 @@ class Remote:
     def __init__(self):
         self.sent = []
 
-    def upload_file(self, relpath, path, size):
+    def upload_file(self, relpath, path, size, perm=-1):
         self.sent.append((relpath, path, size))
         return 'e%d' % len(self.sent)
+
+    def attributes_for(self, relpath, perm=-1):
+        return ObjectAttributes().resolve(relpath)
 
 
 ACTION = Action(CREATE, 'a.txt', 3, 'new')

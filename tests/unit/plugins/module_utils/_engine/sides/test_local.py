@@ -20,7 +20,8 @@ import pytest
 
 from ansible_collections.s32s.sync.plugins.module_utils._engine.config.ignore import IgnoreRules
 from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import StoreError
-from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.local import LocalSide, WriteOptions
+from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.local import (
+    ChangedSinceListed, LocalSide, WriteOptions)
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.tree import TEMP_NAME_RE, Entry
 
 NO_RULES = IgnoreRules()
@@ -509,3 +510,53 @@ def test_keep_copy_never_replaces_a_kept_copy(tmp_path):
     with pytest.raises(OSError, match="exists already"):
         LocalSide(str(root)).keep_copy("a", ".s32s-trash/t/a")
     assert (root / ".s32s-trash/t/a").read_bytes() == b"first"
+
+
+# --- fix_mode_and_owner (issue 15 point 2): never through a symlink ----------------------------
+
+def _attrs(path):
+    st = os.stat(path)
+    return st.st_mode, st.st_uid, st.st_gid
+
+
+def test_fix_mode_and_owner_changes_a_file_and_a_directory(root):
+    write(root / "d" / "f", b"x")
+    os.chmod(root / "d" / "f", 0o600)
+    s = side(root)
+    st = s.fix_mode_and_owner("d/f", False, 0o644, -1, -1, os.lstat(root / "d" / "f").st_ino)
+    assert stat.S_IMODE(st.st_mode) == 0o644 == stat.S_IMODE(os.lstat(root / "d" / "f").st_mode)
+    s.fix_mode_and_owner("d", True, 0o751, -1, -1)
+    assert stat.S_IMODE(os.lstat(root / "d").st_mode) == 0o751
+    if os.geteuid() == 0:
+        s.fix_mode_and_owner("d/f", False, None, 65534, 65534)
+        assert os.lstat(root / "d" / "f")[4:6] == (65534, 65534)
+
+
+def test_fix_mode_and_owner_never_goes_through_a_symlink(root, outside):
+    os.chmod(outside / "secret", 0o600)
+    os.chmod(outside / "d", 0o700)
+    (root / "link").symlink_to(outside / "secret")
+    (root / "dlink").symlink_to(outside / "d")
+    before = {p: _attrs(outside / p) for p in ("secret", "d", "d/victim")}
+    s = side(root)
+    with pytest.raises(ChangedSinceListed):
+        s.fix_mode_and_owner("link", False, 0o666, 0, 0)
+    with pytest.raises(ChangedSinceListed):
+        s.fix_mode_and_owner("dlink", True, 0o777, 0, 0)
+    with pytest.raises(OSError, match="symlink"):
+        s.fix_mode_and_owner("dlink/victim", False, 0o666, 0, 0)
+    with pytest.raises(OSError):
+        s.fix_mode_and_owner("", True, 0o777, -1, -1)  # the root directory is never changed
+    assert {p: _attrs(outside / p) for p in before} == before
+
+
+def test_fix_mode_and_owner_refuses_a_file_replaced_since_the_listing(root):
+    write(root / "f", b"x")
+    ino = os.lstat(root / "f").st_ino
+    (root / "f").unlink()
+    write(root / "g", b"keep")  # holds the old inode number busy
+    write(root / "f", b"new")
+    if os.lstat(root / "f").st_ino == ino:
+        pytest.skip("the file system reused the inode number")
+    with pytest.raises(ChangedSinceListed):
+        side(root).fix_mode_and_owner("f", False, 0o600, -1, -1, ino)

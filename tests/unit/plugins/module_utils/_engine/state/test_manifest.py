@@ -59,11 +59,27 @@ def test_round_trip(tmp_path):
     data = json.loads(open(path, encoding="utf-8").read())
     assert data["version"] == _manifest.VERSION == 2
     assert data["kind"] == "local-s3"
-    assert data["fields"] == ["size", "mtime_ns", "ctime_ns", "ino", "etag"]
+    assert data["fields"] == ["size", "mtime_ns", "ctime_ns", "ino", "etag", "mode", "s3_mtime_ns"]
     assert data["listed"] is None
     assert data["about"] == {"map": "web", "s3": "s3://bkt/site/", "root": "/srv"}
     assert data["records"]["a"] == [3, 1_700_000_000_123_456_789, 1_700_000_001_000_000_000, 42,
-                                    "d41d8cd98f00b204e9800998ecf8427e"]   # a list, in the order of ``fields``
+                                    "d41d8cd98f00b204e9800998ecf8427e", -1, 0]  # a list, in the order of ``fields``
+
+
+def test_the_recorded_mode_round_trips_and_a_manifest_without_it_loads_with_the_defaults(tmp_path):
+    # issue 15 point 3: the optional fields are additive; a manifest written before them loads
+    path = str(tmp_path / "m.json")
+    records = {"a": Record(3, 1, 2, 42, "e", 0o755, 1_700_000_000_000_000_000), "b": Record(3, 1, 2, 43, "e", -2)}
+    _manifest.save(path, LOCAL_S3, records, {})
+    assert _manifest.load(path, LOCAL_S3).records == records
+    (tmp_path / "old.json").write_text(json.dumps(GOOD))
+    loaded = _manifest.load(str(tmp_path / "old.json"), LOCAL_S3).records["a"]
+    assert loaded == Record(3, 1, 2, 42, "e") and (loaded.mode, loaded.s3_mtime_ns) == (-1, 0)
+    # one optional field of two, in another order: read by name, the other takes its default
+    partial = dict(GOOD, fields=["s3_mtime_ns", "size", "mtime_ns", "ctime_ns", "ino", "etag"],
+                   records={"a": [9, 3, 1, 2, 42, "e"]})
+    (tmp_path / "partial.json").write_text(json.dumps(partial))
+    assert _manifest.load(str(tmp_path / "partial.json"), LOCAL_S3).records == {"a": Record(3, 1, 2, 42, "e", -1, 9)}
 
 
 def test_round_trip_of_replica_records(tmp_path):

@@ -1,13 +1,14 @@
 # Copyright: s32s.sync contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Attribute fixes in the plan and the fingerprints the manifest keeps (plan/attributes.py, issue 14.5)."""
+"""Object fixes in the plan (attributes and recorded mode, one action each) and the fingerprints the manifest
+keeps (plan/object_fixes.py, issue 14.5, issue 15 point 3)."""
 
 from __future__ import annotations
 
 import json
 
 from ansible_collections.s32s.sync.plugins.module_utils._engine.config.attributes import ObjectAttributes
-from ansible_collections.s32s.sync.plugins.module_utils._engine.plan.attributes import (
+from ansible_collections.s32s.sync.plugins.module_utils._engine.plan.object_fixes import (
     applied_after, with_attribute_fixes)
 from ansible_collections.s32s.sync.plugins.module_utils._engine.plan.plan import ATTRIBUTES, CREATE, Action, Plan
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.tree import Entry, Tree
@@ -45,6 +46,35 @@ def test_an_adopted_path_has_no_fingerprint():
     plan = Plan(unchanged=('a.html',), adopted=('a.html',))
     fixed = with_attribute_fixes(plan, tree('a.html'), {'a.html': FP}, RULES.resolve)
     assert [a.kind for a in fixed.actions] == [ATTRIBUTES]
+
+
+def local_tree(*perms):
+    out = Tree()
+    for name, perm in perms:
+        out.entries[name] = Entry(name, 3, 1, None, 0, 1, perm, 0, 0)
+    return out
+
+
+def test_push_fixes_objects_whose_carried_mode_is_not_the_file_s():
+    plan = Plan(unchanged=('a', 'd/b', 'c'))
+    src = local_tree(('a', 0o640), ('d/b', 0o644), ('c', 0o600))
+    fixed = with_attribute_fixes(plan, src, {}, None, {'a': 0o644, 'd/b': 0o644, 'c': -2})
+    assert [(a.kind, a.relpath, a.reason) for a in fixed.actions] == [
+        (ATTRIBUTES, 'a', 'mode metadata 0644 -> 0640'), (ATTRIBUTES, 'c', 'mode metadata none -> 0600')]
+    # not known (left out, or -1): no fix planned; modes not recorded: nothing to compare
+    assert with_attribute_fixes(plan, src, {}, None, {'d/b': -1}) is plan
+    assert with_attribute_fixes(plan, src, {}, None, None) is plan
+
+
+def test_one_action_carries_a_mode_change_and_an_attribute_change():
+    """A CopyObject REPLACE rewrites all metadata: a path whose fingerprint and mode both differ gets ONE fix."""
+    plan = Plan(unchanged=('a.html', 'b.html'))
+    src = local_tree(('a.html', 0o755), ('b.html', 0o644))
+    fixed = with_attribute_fixes(plan, src, {'b.html': FP}, RULES.resolve, {'a.html': 0o644, 'b.html': 0o644})
+    assert [(a.kind, a.relpath) for a in fixed.actions] == [(ATTRIBUTES, 'a.html')]
+    reason = fixed.actions[0].reason
+    assert reason.startswith('mode metadata 0644 -> 0755; attributes default -> %s: ' % FP), reason
+    assert 'cache-control no-cache' in reason
 
 
 def test_applied_after_keeps_recorded_paths_and_takes_the_written_ones():
