@@ -32,12 +32,12 @@ def test_pull_mode_0640_to_0644_on_an_in_sync_tree_then_a_noop(s3, ansible_env, 
     write(master, 'run.sh', '#!/bin/sh\n')
     os.chmod(str(master / 'run.sh'), 0o755)
     maps = [{'name': 'site', 's3': '%s/site' % s3.bucket, 'master': str(master), 'slave': str(slave)}]
-    rc, _ = _run(s3, ansible_env, tmp_path, 's32s.sync.s32s_push', {'maps': maps, 'state_dir': state})
+    rc, _pushed = _run(s3, ansible_env, tmp_path, 's32s.sync.s32s_push', {'maps': maps, 'state_dir': state})
     assert rc == 0
     pull = {'maps': maps, 'state_dir': state + '-slave'}
     rc, first = _run(s3, ansible_env, tmp_path, 's32s.sync.s32s_pull', pull)
     assert rc == 0 and perm(slave / 'run.sh') == 0o755  # the script's mode came with it (point 3)
-    rc, _ = _run(s3, ansible_env, tmp_path, 's32s.sync.s32s_pull', dict(pull, mode='0640'))
+    rc, _pulled = _run(s3, ansible_env, tmp_path, 's32s.sync.s32s_pull', dict(pull, mode='0640'))
     assert rc == 0 and perm(slave / 'index.html') == perm(slave / 'run.sh') == 0o640
     rc, fixed = _run(s3, ansible_env, tmp_path, 's32s.sync.s32s_pull', dict(pull, mode='0644'), diff=True)
     assert rc == 0 and fixed['changed'] is True and fixed['totals']['attributes_fixed'] == 2
