@@ -246,3 +246,21 @@ class FaultyTCPProxy:
                 sock.shutdown(socket.SHUT_RDWR)
             with contextlib.suppress(OSError):
                 sock.close()
+
+
+def assert_site_safe_order(log, op, prefix, assets, pages, ordered):
+    """The creates (``<prefix>z-asset-*``) and updates (``<prefix>a-page-*``) that ``op`` requests of
+    ``log`` made: every create done before the first update starts when ``ordered`` (issue 15 point 11),
+    else at least one overlap. :returns: the requests of ``op``."""
+    transfers = [r for r in log.entries if r.op == op]
+    creates = [r for r in transfers if r.key.startswith(prefix + 'z-asset-')]
+    updates = [r for r in transfers if r.key.startswith(prefix + 'a-page-')]
+    assert len(creates) == assets and len(updates) == pages, transfers
+    assert all(r.done is not None for r in transfers)
+    last_create_done = max(r.done for r in creates)
+    first_update_start = min(r.start for r in updates)
+    if ordered:
+        assert last_create_done <= first_update_start, [(r.key, r.start, r.done) for r in transfers]
+    else:
+        assert first_update_start < last_create_done
+    return transfers

@@ -21,6 +21,7 @@ from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.replicate i
 from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.report import to_result
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.s3store import S3Store
 from ansiblerun import run_playbook
+from safetykit import assert_site_safe_order
 from syncrun import bucket_objects, put
 
 PAGES = 6
@@ -61,17 +62,7 @@ def test_replicate_creates_complete_before_the_first_update_starts(s3, tmp_path,
         result = replicate_engine(s3, state_dir, ordered=ordered)
     totals = result['totals']
     assert (totals['created'], totals['updated'], totals['deleted']) == (ASSETS, PAGES, 1), totals
-    copies = [r for r in log.entries if r.op == 'CopyObject']
-    creates = [r for r in copies if r.key.startswith('mirror/z-asset-')]
-    updates = [r for r in copies if r.key.startswith('mirror/a-page-')]
-    assert len(creates) == ASSETS and len(updates) == PAGES, copies
-    assert all(r.done is not None for r in copies)
-    last_create_done = max(r.done for r in creates)
-    first_update_start = min(r.start for r in updates)
-    if ordered:
-        assert last_create_done <= first_update_start, [(r.key, r.start, r.done) for r in copies]
-    else:
-        assert first_update_start < last_create_done
+    copies = assert_site_safe_order(log, 'CopyObject', 'mirror/', ASSETS, PAGES, ordered)
     deletes = [r for r in log.entries if r.op == 'DeleteObjects']
     assert len(deletes) == 1 and deletes[0].start >= max(r.done for r in copies)
     assert set(bucket_objects(s3, 'mirror/')) == {k.replace('site/', 'mirror/', 1) for k in bucket_objects(s3, 'site/')}

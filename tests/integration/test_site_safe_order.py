@@ -15,6 +15,7 @@ import os
 import pytest
 
 from ansiblerun import run_playbook
+from safetykit import assert_site_safe_order
 from syncrun import put, write
 
 PAGES = 6
@@ -69,17 +70,7 @@ def test_every_create_completes_before_the_first_update_starts(s3, ansible_env, 
         result = run(direction, s3, ansible_env, tmp_path, root, state_dir, **options)
     totals = result['totals']
     assert (totals['created'], totals['updated'], totals['deleted']) == (ASSETS, PAGES, 1), totals
-    transfers = [r for r in log.entries if r.op == TRANSFER[direction]]
-    creates = [r for r in transfers if r.key.startswith('site/z-asset-')]
-    updates = [r for r in transfers if r.key.startswith('site/a-page-')]
-    assert len(creates) == ASSETS and len(updates) == PAGES, transfers
-    assert all(r.done is not None for r in transfers)
-    last_create_done = max(r.done for r in creates)
-    first_update_start = min(r.start for r in updates)
-    if ordered:
-        assert last_create_done <= first_update_start, [(r.key, r.start, r.done) for r in transfers]
-    else:
-        assert first_update_start < last_create_done
+    transfers = assert_site_safe_order(log, TRANSFER[direction], 'site/', ASSETS, PAGES, ordered)
     if direction == 'push':
         deletes = [r for r in log.entries if r.op == 'DeleteObjects']
         assert len(deletes) == 1 and deletes[0].start >= max(r.done for r in transfers)

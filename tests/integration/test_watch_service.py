@@ -85,10 +85,15 @@ def master(host, name):
     return next(m['master'] for m in host.config['maps'] if m['name'] == name)
 
 
+def map_prefix(host, name):
+    """The key prefix of the map ``name`` in the service's config (``prefix/``)."""
+    return next(m['s3'] for m in host.config['maps'] if m['name'] == name).split('/', 1)[1] + '/'
+
+
 def objects(host, name):
     """relpath -> bytes of the map's objects (read directly, not counted; listed again when an
     object goes between the listing and its read, as the service deletes)."""
-    prefix = next(m['s3'] for m in host.config['maps'] if m['name'] == name).split('/', 1)[1] + '/'
+    prefix = map_prefix(host, name)
     for _attempt in range(5):
         try:
             return {k[len(prefix):]: v for k, v in bucket_objects(host.s3, prefix).items()}
@@ -101,13 +106,13 @@ def objects(host, name):
 def map_count(log, host, name, op):
     """How many ``op`` requests of ``log`` went to the map's prefix: the service of a fixture serves
     several maps, and another test's map may still be sending while this one is counted."""
-    prefix = next(m['s3'] for m in host.config['maps'] if m['name'] == name).split('/', 1)[1] + '/'
+    prefix = map_prefix(host, name)
     return sum(1 for r in log.entries if r.op == op and r.key.startswith(prefix))
 
 
 def count_keys(host, name):
     """How many objects the map's prefix holds (one listing, not counted)."""
-    prefix = next(m['s3'] for m in host.config['maps'] if m['name'] == name).split('/', 1)[1] + '/'
+    prefix = map_prefix(host, name)
     pages = host.s3.direct_client().get_paginator('list_objects_v2').paginate(Bucket=host.s3.bucket, Prefix=prefix)
     return sum(len(page.get('Contents', ())) for page in pages)
 
