@@ -4,6 +4,7 @@
 pushed in a forked process (or through ansible-playbook); the test proxy lets parts 1-3 through and holds
 the later ones, the test waits until the server lists three parts and kills the push with SIGKILL."""
 
+import contextlib
 import glob
 import json
 import multiprocessing
@@ -12,6 +13,7 @@ import signal
 import subprocess
 import threading
 import time
+import uuid
 
 import pytest
 import yaml
@@ -54,21 +56,43 @@ def forked_push(s3, src, state_dir):
     return kill
 
 
+def marked(mark):
+    """PIDs of the processes whose environment holds ``S32S_TEST_MARK=<mark>``."""
+    needle = ('S32S_TEST_MARK=%s' % mark).encode()
+    pids = set()
+    for pid in os.listdir('/proc'):
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                with open('/proc/%s/environ' % pid, 'rb') as f:
+                    if needle in f.read().split(b'\0'):
+                        pids.add(int(pid))
+            except OSError:
+                pass
+    return pids
+
+
 def playbook_push(s3, src, state_dir, env, tmp_path):
     """Start ``ansible-playbook`` with one s32s_push task in its own session; return ``kill()``, which
-    SIGKILLs its process group and any process that still has the file open (the module)."""
+    SIGKILLs its process group and every process that inherited this run's mark in its environment (the
+    module, wherever its process group is), until none is left."""
     path = str(tmp_path / 'push.yml')
     with open(path, 'w', encoding='utf-8') as f:
         yaml.safe_dump(play(s3, src, state_dir), f)
+    mark = uuid.uuid4().hex
     proc = subprocess.Popen(  # pylint: disable=consider-using-with
-        ['ansible-playbook', path, '-i', 'localhost,', '-c', 'local'], env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ['ansible-playbook', path, '-i', 'localhost,', '-c', 'local'], env=dict(env, S32S_TEST_MARK=mark),
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def kill():
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
-        for pid in openers(os.path.join(src, 'big.bin')):
-            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while marked(mark) and time.monotonic() < deadline:
+            for pid in marked(mark):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.05)
+        assert not marked(mark) and not openers(os.path.join(src, 'big.bin'))
     return kill
 
 
@@ -104,6 +128,7 @@ def kill_after_parts(s3, src, state_dir, start=forked_push, *args):
         kill()
     finally:
         release.set()
+    s3.wait_idle()  # the held parts of the killed push are dropped and logged before the caller counts
     s3.clear_faults()
     [(key, upload_id)] = open_uploads(s3)
     assert key == KEY

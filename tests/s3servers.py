@@ -326,6 +326,13 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         return super().parse_request()
 
     def _handle(self):
+        self.server.owner.handling(+1)
+        try:
+            self._proxy_one()
+        finally:
+            self.server.owner.handling(-1)
+
+    def _proxy_one(self):
         proxy = self.server.owner
         body = self._read_body()
         req = Request(self.command, self.path, self.headers.get('x-amz-copy-source'), self._start,
@@ -485,6 +492,7 @@ class CountingProxy:
         self._faults = []
         self._responders = []
         self._lock = threading.Lock()
+        self._active = 0
         self._server = None
         self._thread = None
 
@@ -510,6 +518,20 @@ class CountingProxy:
     @property
     def running(self):
         return self._server is not None
+
+    def handling(self, delta):
+        """Count a request in (+1) or out (-1) of its handler."""
+        with self._lock:
+            self._active += delta
+
+    def wait_idle(self, timeout=30.0):
+        """Wait until no request is being handled (every request that reached the proxy has been
+        logged and answered or dropped); raise TimeoutError after TIMEOUT seconds."""
+        deadline = time.monotonic() + timeout
+        while self._active:
+            if time.monotonic() > deadline:
+                raise TimeoutError('the test proxy still handles %d requests' % self._active)
+            time.sleep(0.02)
 
     def record(self, req):
         """Append REQ to the log; return a pending fault that matches it, if any."""
@@ -791,6 +813,11 @@ class S3Endpoint:
 
     def clear_faults(self):
         self.server.proxy.clear_faults()
+
+    def wait_idle(self, timeout=30.0):
+        """Wait until the proxy handles no request: the requests of a killed client are all logged
+        before the next ``requests()`` block starts."""
+        self.server.proxy.wait_idle(timeout)
 
     def kill(self):
         self.server.kill()

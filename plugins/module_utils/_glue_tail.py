@@ -110,8 +110,18 @@ def finish_without_controller() -> None:
     no longer stop the module halfway: it completes the run, deletions and
     manifests included. Its result then cannot be delivered, so the markers
     of its changes stay and the next run reports them (``docs/safety.md``).
-    ``SIGTERM`` and ``SIGKILL`` still stop it.
+
+    It also leaves its process group for one of its own: on Ctrl-C,
+    ansible-core's worker, when it has not exited by the time the controller
+    cleans up, is terminated and passes ``SIGTERM`` to its whole process
+    group (``WorkerProcess._term``), which held the module; whether the
+    module finished then depended on that race. ``SIGTERM`` and ``SIGKILL``
+    sent to the module itself (or to its systemd unit's cgroup) still stop it.
     """
+    try:
+        os.setpgid(0, 0)
+    except OSError:  # a session leader cannot move: it keeps its group
+        pass
     for name in ("SIGINT", "SIGHUP"):
         signum = getattr(signal, name, None)
         if signum is None:

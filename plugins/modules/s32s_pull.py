@@ -83,9 +83,10 @@ notes:
     C(changed) (C(changed_earlier) in its result), so that handlers such as a service restart still run. A run that
     fails keeps the marker too (Ansible notifies no handler of a failed task).
   - B(Without its controller the module finishes.) From the first change on, it ignores C(SIGINT) and C(SIGHUP)
-    (what Ctrl-C, an AWX cancel and a closed terminal or SSH session send) and completes the run, deletions and
-    manifest included; the marker stays, since its result cannot be delivered. C(SIGTERM) and C(SIGKILL) stop it
-    where it is, which is safe at any point (whole files only, deletions last), and the marker stays too.
+    (what Ctrl-C, an AWX cancel and a closed terminal or SSH session send) and leaves its controller's process
+    group, so the C(SIGTERM) that Ansible passes to a worker's group on Ctrl-C does not reach it; it completes the
+    run, deletions and manifest included; the marker stays, since its result cannot be delivered. C(SIGTERM) and
+    C(SIGKILL) sent to the module itself stop it where it is, which is safe at any point (whole files only, deletions last), and the marker stays too.
 seealso:
   - module: s32s.sync.s32s_push
   - module: amazon.aws.s3_object

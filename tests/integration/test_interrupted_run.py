@@ -6,12 +6,14 @@ The interruption is made certain, not left to timing: the test proxy holds the m
 transfer request (so the module is applying: past its plan, its marker written) while the test
 presses Ctrl-C (SIGINT to the process group of ansible-playbook, as a terminal does; Ansible
 passes it on to the module's process group) and also sends the module SIGINT and SIGHUP itself
-(a closed terminal or SSH session). Then the request is let through. The module finishes its run
+(a closed terminal or SSH session), and SIGTERM to the process group the module started in (what
+ansible-core's worker does when the controller terminates it on Ctrl-C). Then the request is let through. The module finishes its run
 without its controller; its result has no reader. The next run has nothing to transfer, yet
 reports ``changed`` and fires the handler (a check first shows the same and keeps the marker);
 the run after that reports no change.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -60,6 +62,11 @@ def gone(pid):
         return True
 
 
+def parent_of(pid):
+    with open('/proc/%d/stat' % pid, encoding='utf-8') as f:
+        return int(f.read().rsplit(')', 1)[1].split()[1])
+
+
 def run(play_path, env, tmp_path, **kw):
     rc, results, out, err = run_playbook(play_path, env, tmp_path, **kw)
     assert rc == 0, out[-3000:] + err[-2000:]
@@ -95,9 +102,13 @@ def test_a_run_interrupted_while_applying_finishes_and_the_next_run_notifies(s3,
         module = openers(lock)  # the module holds its destination's lock while it applies
         assert len(module) == 1, module
         module = module.pop()
+        worker_group = os.getpgid(parent_of(module))  # the group of ansible-core's worker
+        assert os.getpgid(module) == module != worker_group  # the module left it once it began to change
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C
         os.kill(module, signal.SIGINT)
         os.kill(module, signal.SIGHUP)
+        with contextlib.suppress(ProcessLookupError):  # a worker terminated on Ctrl-C does this
+            os.killpg(worker_group, signal.SIGTERM)
         out, err = proc.communicate(timeout=120)
         assert proc.returncode != 0, out[-3000:] + err[-2000:]
         assert not gone(module), 'the module stopped with its controller'
