@@ -117,12 +117,12 @@ def finish_without_controller() -> None:
     group (``WorkerProcess._term``), which held the module; whether the
     module finished then depended on that race. ``SIGTERM`` and ``SIGKILL``
     sent to the module itself (or to its systemd unit's cgroup) still stop it.
+
+    In its own group it is a background job when Ansible gave it a terminal
+    (ssh ``-tt``); ``SIGTTOU`` is ignored too, so that writing its result to
+    a terminal with ``tostop`` set proceeds instead of stopping the module.
     """
-    try:
-        os.setpgid(0, 0)
-    except OSError:  # a session leader cannot move: it keeps its group
-        pass
-    for name in ("SIGINT", "SIGHUP"):
+    for name in ("SIGINT", "SIGHUP", "SIGTTOU"):
         signum = getattr(signal, name, None)
         if signum is None:
             continue
@@ -130,6 +130,10 @@ def finish_without_controller() -> None:
             signal.signal(signum, signal.SIG_IGN)
         except (OSError, ValueError):  # not the main thread: nothing to change
             pass
+    try:
+        os.setpgid(0, 0)
+    except OSError:  # a session leader cannot move: it keeps its group
+        pass
 
 
 __all__ = ["finish", "exit_reporting", "fail_on_error", "finish_without_controller", "MAX_WARNINGS"]

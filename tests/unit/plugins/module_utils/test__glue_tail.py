@@ -127,13 +127,64 @@ def test_a_run_without_an_earlier_change_reports_no_change(tmp_path):
     assert not os.path.exists(marker)
 
 
-def test_finishing_without_a_controller_ignores_ctrl_c_and_hangup():
-    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGHUP, signal.SIGTERM)}
-    try:
+def in_child(fn):
+    """Run ``fn()`` in a forked child (it changes signals and the process group); return its text."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.close(read_fd)
+            os.write(write_fd, fn().encode())
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd, 'rb') as f:
+        out = f.read().decode()
+    os.waitpid(pid, 0)
+    return out
+
+
+def test_finishing_without_a_controller_ignores_ctrl_c_and_hangup_and_leaves_the_group():
+    def probe():
+        before = os.getpgrp()
         finish_without_controller()
-        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
-        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
-        assert signal.getsignal(signal.SIGTERM) == saved[signal.SIGTERM]  # SIGTERM still stops it
-    finally:
-        for signum, handler in saved.items():
-            signal.signal(signum, handler)
+        ignored = [signal.getsignal(s) == signal.SIG_IGN for s in (signal.SIGINT, signal.SIGHUP, signal.SIGTTOU)]
+        return repr((ignored, signal.getsignal(signal.SIGTERM) == signal.SIG_DFL, before != os.getpid(),
+                     os.getpgrp() == os.getpid()))
+
+    assert in_child(probe) == repr(([True, True, True], True, True, True))  # SIGTERM still stops it
+
+
+def test_without_a_controller_a_result_written_to_a_tostop_terminal_does_not_stop_the_module():
+    """ssh -tt gives the module a terminal; in its own group it is a background job there, and a write
+    to a terminal with ``tostop`` set would stop it (SIGTTOU) unless ignored."""
+    import pty  # pylint: disable=import-outside-toplevel
+    import termios  # pylint: disable=import-outside-toplevel
+
+    pid, master = pty.fork()
+    if pid == 0:  # pragma: no cover - the child: a session leader with the terminal, like sshd's shell
+        attrs = termios.tcgetattr(0)
+        attrs[3] |= termios.TOSTOP
+        termios.tcsetattr(0, termios.TCSANOW, attrs)
+        module = os.fork()
+        if module == 0:  # the module: in the shell's (foreground) group, until it leaves it
+            finish_without_controller()
+            os.write(1, b'{"changed": true}\n')
+            os._exit(0)
+        _pid, status = os.waitpid(module, os.WUNTRACED)
+        os.write(1, b'stopped\n' if os.WIFSTOPPED(status) else b'exited\n')
+        if os.WIFSTOPPED(status):
+            os.kill(module, signal.SIGKILL)
+        os._exit(0)
+    out = b''
+    while True:
+        try:
+            chunk = os.read(master, 1024)
+        except OSError:  # EIO: the terminal's last holder is gone
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.waitpid(pid, 0)
+    os.close(master)
+    assert b'{"changed": true}' in out and out.rstrip().endswith(b'exited'), out
