@@ -308,8 +308,7 @@ def _upload_once(client: t.Any, bucket: str, key: str, path: str, relpath: str, 
             _abort_quietly(client, bucket, key, record.upload_id)
             ledger.drop(bucket, key)
         raise
-    now = FileIdentity.of(path, relpath)
-    changes = identity.changes(now)
+    changes = _changes_since(identity, path, relpath)  # a file deleted meanwhile: ['path']
     if changes:
         abort_upload(client, bucket, key, record.upload_id)
         ledger.drop(bucket, key)

@@ -176,3 +176,19 @@ def test_a_file_changed_before_complete_is_aborted_and_not_written(setup):
         upload(s3, ledger, path)
     assert "mtime" in raised.value.changes
     assert s3.uploads == {} and "k" not in s3.objects and ledger.get("b", "k") is None
+
+
+def test_a_file_deleted_before_complete_is_aborted_and_not_written(setup):
+    s3, ledger, path = setup
+    real = s3.upload_part
+
+    def delete_then_send(**kw):
+        if kw["PartNumber"] == 6:
+            os.unlink(path)
+        return real(**kw)
+
+    s3.upload_part = delete_then_send
+    with pytest.raises(FileChanged) as raised:
+        upload(s3, ledger, path)
+    assert raised.value.changes == ["path"]
+    assert s3.uploads == {} and "k" not in s3.objects and ledger.get("b", "k") is None
