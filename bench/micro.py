@@ -156,7 +156,8 @@ def measure(workdir: str, n: int = 2000, repeats: int = 3) -> dict[str, t.Any]:
 
             def put_crt(_client: t.Any, item: tuple[str, str]) -> None:
                 with open(item[1], "rb") as f:
-                    crt.put(BUCKET, item[0], f.read(), "application/octet-stream")
+                    crt.put(BUCKET, item[0], f.read(), {"ContentType": "application/octet-stream"},
+                            [("Content-Type", "application/octet-stream")])
 
             def get_crt(_client: t.Any, item: tuple[str, str]) -> None:
                 crt.get(BUCKET, item[0], _Discard())
