@@ -17,13 +17,18 @@ missing...) leaves the map working by rescans only. Then:
 * the watch is tried again before every rescan and on a backoff of its own:
   ``retry_base_s`` doubling up to ``retry_max_s`` (the path retry timings,
   equal jitter, :func:`rules.backoff`); an attempt is one ``stat`` and one
-  ``inotify_add_watch``, so the defaults cost one system call every 5 minutes
-  at most;
+  ``inotify_add_watch``: with the defaults, after eight attempts in its first
+  4 to 8 minutes, one every 150 to 300 s;
 * once it works the error is cleared, ``watch_restored`` is logged and the map
   rescans at once: what changed while it was not watched arrives now, not at
   the next periodic rescan.
 
-The errno hints name the sysctls of inotify(7) ("/proc interfaces").
+The errno hints name the sysctls of inotify(7) ("/proc interfaces"). A failed
+attempt closes the inotify instances it opened (:func:`close_leaked`: watchdog
+before 7 leaks one per failed recursive watch; retried, that would exhaust
+``fs.inotify.max_user_instances`` for every program of the user). Calls are
+serialised by a lock, and only watchdog opens inotify instances, so the new
+ones are the attempt's own.
 """
 
 from __future__ import annotations
@@ -42,6 +47,33 @@ from .queue import Queue
 
 #: errno of a failed watch -> the sysctl that bounds it (inotify(7)).
 LIMITS = {errno.ENOSPC: "fs.inotify.max_user_watches", errno.EMFILE: "fs.inotify.max_user_instances"}
+
+
+def inotify_fds() -> set[int]:
+    """This process's descriptors that are inotify instances (``/proc/self/fd``; empty where there is none)."""
+    found = set()
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return found
+    for name in names:
+        try:
+            if os.readlink(f"/proc/self/fd/{name}") == "anon_inode:inotify":
+                found.add(int(name))
+        except (OSError, ValueError):
+            pass  # the descriptor of the listing itself, gone
+    return found
+
+
+def close_leaked(before: t.AbstractSet[int]) -> None:
+    """Close the inotify instances opened since ``before`` was taken: watchdog before 7 opens one per
+    watch and leaves it open (with the watches it could add) when a recursive watch fails part way,
+    so each retry would cost the user one of its ``fs.inotify.max_user_instances``."""
+    for fd in inotify_fds() - set(before):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def failure_reason(root: str, error: OSError) -> str:
@@ -100,11 +132,7 @@ class Watches:
             try:
                 if missing is not None:
                     raise missing
-                if self.observer is None:
-                    observer = self.make_observer()
-                    observer.start()
-                    self.observer = observer
-                state.handle = self.observer.schedule(make_handler(worker), root, recursive=True)
+                state.handle = self._schedule(worker)
             except OSError as e:
                 self._failed(name, state, failure_reason(root, e), now)
                 return False
@@ -132,6 +160,20 @@ class Watches:
             self.observer.join(5)
         self.queue.forget_watches()
 
+    def _schedule(self, worker: t.Any) -> t.Any:
+        """watchdog's handle of a new recursive watch of the worker's ``master`` (the observer is made
+        first when there is none). :raises OSError: the observer or the watch cannot be set up."""
+        if self.observer is None:
+            observer = self.make_observer()
+            observer.start()
+            self.observer = observer
+        before = inotify_fds()  # after the observer's own instance (watchdog 7), which it keeps
+        try:
+            return self.observer.schedule(make_handler(worker), worker.map.root, recursive=True)
+        except OSError:
+            close_leaked(before)  # nothing holds them: no thread started, no handle returned
+            raise
+
     def _unschedule(self, state: _State) -> None:
         if state.handle is not None:
             try:
@@ -151,4 +193,4 @@ class Watches:
         self.queue.record_watch(name, False, text, state.retry_at)
 
 
-__all__ = ["Watches", "failure_reason", "LIMITS"]
+__all__ = ["Watches", "failure_reason", "inotify_fds", "close_leaked", "LIMITS"]

@@ -7,8 +7,10 @@ status are the real ones."""
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import os
+import sys
 import types
 
 import pytest
@@ -18,7 +20,8 @@ from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.log import
 from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.queue import Queue
 from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.rules import Timing
 from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.status import read_status
-from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.watches import Watches, failure_reason
+from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.watches import Watches, failure_reason, \
+    inotify_fds
 
 TIMING = Timing(retry_base_s=1.0, retry_max_s=4.0)
 ENOSPC = OSError(errno.ENOSPC, "inotify watch limit reached")  # what watchdog raises (inotify_c.py)
@@ -157,3 +160,37 @@ def test_a_failure_without_a_known_limit_has_no_hint():
         "cannot watch /srv/site: Not a directory"
     assert failure_reason("/srv/site", OSError(errno.ENOSPC, "No space left on device")) == \
         "cannot watch /srv/site: No space left on device (raise fs.inotify.max_user_watches)"
+
+
+def _inotify_init():
+    fd = ctypes.CDLL(None, use_errno=True).inotify_init()
+    assert fd >= 0, os.strerror(ctypes.get_errno())
+    return fd
+
+
+class LeakingObserver(FakeObserver):
+    """watchdog 7 opens its inotify instance with the observer and keeps it; watchdog 2 to 6 open one
+    per watch and leave it open when a recursive watch fails part way (its ``Inotify.__init__``)."""
+
+    def __init__(self, *errors):
+        super().__init__(*errors)
+        self.own = _inotify_init()
+
+    def schedule(self, handler, path, recursive=False):
+        self.leaked = _inotify_init()
+        return super().schedule(handler, path, recursive)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify")
+def test_a_failed_attempt_closes_the_inotify_instance_it_leaked_but_not_the_observers(service, tmp_path):
+    observer = LeakingObserver(ENOSPC)
+    watches = watches_of(service, lambda: observer)
+    try:
+        assert watches.ensure(FakeWorker(tmp_path), now=1.0) is False
+        open_now = inotify_fds()
+        assert observer.own in open_now and observer.leaked not in open_now
+        assert watches.ensure(FakeWorker(tmp_path), now=2.0) is True  # the instance of a working watch stays
+        assert {observer.own, observer.leaked} <= inotify_fds()
+    finally:
+        for fd in {observer.own, observer.leaked} & inotify_fds():
+            os.close(fd)
