@@ -24,11 +24,11 @@ missing...) leaves the map working by rescans only. Then:
   the next periodic rescan.
 
 The errno hints name the sysctls of inotify(7) ("/proc interfaces"). A failed
-attempt closes the inotify instances it opened (:func:`close_leaked`: watchdog
-before 7 leaks one per failed recursive watch; retried, that would exhaust
-``fs.inotify.max_user_instances`` for every program of the user). Calls are
-serialised by a lock, and only watchdog opens inotify instances, so the new
-ones are the attempt's own.
+attempt closes what it left open (:func:`close_leaked`: watchdog 2 to 6 leak an
+inotify instance, and a pipe, per failed recursive watch; retried, that would
+exhaust ``fs.inotify.max_user_instances`` for every program of the user).
+Attempts are serialised by a lock and only watchdog opens inotify instances,
+so the new ones are the attempt's own.
 """
 
 from __future__ import annotations
@@ -65,11 +65,24 @@ def inotify_fds() -> set[int]:
     return found
 
 
-def close_leaked(before: t.AbstractSet[int]) -> None:
-    """Close the inotify instances opened since ``before`` was taken: watchdog before 7 opens one per
-    watch and leaves it open (with the watches it could add) when a recursive watch fails part way,
-    so each retry would cost the user one of its ``fs.inotify.max_user_instances``."""
-    for fd in inotify_fds() - set(before):
+#: The descriptors a watchdog ``Inotify`` (before 7) opens in its constructor.
+_INOTIFY_ATTRS = ("_inotify_fd", "_kill_r", "_kill_w")
+
+
+def close_leaked(before: t.AbstractSet[int], error: BaseException) -> None:
+    """Close what a failed watch attempt left open: the inotify instances opened since ``before``
+    was taken, and the descriptors of any watchdog ``Inotify`` whose constructor ``error`` came
+    from (found in its traceback). watchdog 2 to 6 open them in that constructor and never close
+    them when a recursive watch fails part way: each retry would cost one of the user's
+    ``fs.inotify.max_user_instances`` (and, from watchdog 4 or so, a pipe of the service)."""
+    leaked = inotify_fds() - set(before)
+    tb = error.__traceback__
+    while tb is not None:
+        frame, tb = tb.tb_frame, tb.tb_next
+        obj = frame.f_locals.get("self")
+        if frame.f_code.co_name == "__init__" and type(obj).__module__.startswith("watchdog.observers.inotify"):
+            leaked.update(fd for fd in (getattr(obj, name, None) for name in _INOTIFY_ATTRS) if isinstance(fd, int))
+    for fd in leaked:
         try:
             os.close(fd)
         except OSError:
@@ -170,8 +183,8 @@ class Watches:
         before = inotify_fds()  # after the observer's own instance (watchdog 7), which it keeps
         try:
             return self.observer.schedule(make_handler(worker), worker.map.root, recursive=True)
-        except OSError:
-            close_leaked(before)  # nothing holds them: no thread started, no handle returned
+        except OSError as e:
+            close_leaked(before, e)  # nothing holds them: no thread started, no handle returned
             raise
 
     def _unschedule(self, state: _State) -> None:

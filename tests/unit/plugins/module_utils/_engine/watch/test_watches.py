@@ -168,29 +168,67 @@ def _inotify_init():
     return fd
 
 
-class LeakingObserver(FakeObserver):
-    """watchdog 7 opens its inotify instance with the observer and keeps it; watchdog 2 to 6 open one
-    per watch and leave it open when a recursive watch fails part way (its ``Inotify.__init__``)."""
+def open_files():
+    """What each descriptor of this process is (``anon_inode:inotify``, ``pipe:[N]``...)."""
+    out = {}
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            out[int(name)] = os.readlink("/proc/self/fd/%s" % name)
+        except OSError:
+            pass
+    return out
 
-    def __init__(self, *errors):
-        super().__init__(*errors)
+
+class FakeInotify:
+    """watchdog 2 to 6's ``Inotify``: its constructor opens an inotify instance and a pipe, then a
+    recursive watch fails part way and nothing ever closes them."""
+
+    def __init__(self, bystander):
+        self._inotify_fd = _inotify_init()
+        self._kill_r, self._kill_w = os.pipe()
+        self._event_mask = bystander  # an int that is no descriptor of this object: left alone
+        raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+
+FakeInotify.__module__ = "watchdog.observers.inotify_c"
+
+
+class LeakingObserver(FakeObserver):
+    """Opens an inotify instance with the observer and keeps it (watchdog 7); its first ``schedule``
+    leaks an instance nothing refers to, and a ``FakeInotify``."""
+
+    def __init__(self, bystander):
+        super().__init__()
         self.own = _inotify_init()
+        self.bystander = bystander
+        self.leaked = {}
 
     def schedule(self, handler, path, recursive=False):
-        self.leaked = _inotify_init()
+        if not self.leaked:
+            before = open_files()
+            _inotify_init()
+            try:
+                FakeInotify(self.bystander)
+            finally:
+                self.leaked = {fd: what for fd, what in open_files().items() if before.get(fd) != what}
         return super().schedule(handler, path, recursive)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify")
-def test_a_failed_attempt_closes_the_inotify_instance_it_leaked_but_not_the_observers(service, tmp_path):
-    observer = LeakingObserver(ENOSPC)
+def test_a_failed_attempt_closes_what_it_leaked_but_not_the_observers_own(service, tmp_path):
+    bystander = os.open(os.devnull, os.O_RDONLY)
+    observer = LeakingObserver(bystander)
     watches = watches_of(service, lambda: observer)
     try:
         assert watches.ensure(FakeWorker(tmp_path), now=1.0) is False
-        open_now = inotify_fds()
-        assert observer.own in open_now and observer.leaked not in open_now
-        assert watches.ensure(FakeWorker(tmp_path), now=2.0) is True  # the instance of a working watch stays
-        assert {observer.own, observer.leaked} <= inotify_fds()
+        kinds = sorted(what.split(":")[0] for what in observer.leaked.values())
+        assert kinds == ["anon_inode", "anon_inode", "pipe", "pipe"]  # two instances, both ends of a pipe
+        open_now = open_files()
+        assert all(open_now.get(fd) != what for fd, what in observer.leaked.items()), open_now
+        assert observer.own in inotify_fds() and open_now[bystander] == os.devnull
+        assert watches.ensure(FakeWorker(tmp_path), now=2.0) is True
+        assert observer.own in inotify_fds()
     finally:
-        for fd in {observer.own, observer.leaked} & inotify_fds():
-            os.close(fd)
+        os.close(observer.own)
+        os.close(bystander)
+
