@@ -11,8 +11,8 @@ short_description: Status of the s32s-watch service (continuous sync) on the hos
 version_added: 0.2.0
 description:
   - Runs C(<install_dir>/bin/s32s-watch status) on the managed host and returns its document - per map the queue
-    depth, the last scan and the last success, what was sent, deleted and failed, and the dead letters (paths that
-    failed every attempt and wait for the next rescan).
+    depth, the last scan and the last success, what was sent, deleted and failed, the dead letters (paths that
+    failed every attempt and wait for the next rescan), and whether the live watch of its directory works.
   - The service is installed by the role C(s32s.sync.watch). The command reads the service's state directory, so
     it reports whether the service is running or not.
   - Changes nothing; runs in check mode too.
@@ -57,6 +57,11 @@ EXAMPLES = r"""
   ansible.builtin.assert:
     that: watch.maps | map(attribute='dead_letters') | flatten | length == 0
     fail_msg: "{{ watch.maps | map(attribute='dead_letters') | flatten | map(attribute='path') | join(', ') }}"
+
+- name: Fail when a directory is not watched (its changes would wait for the next rescan)
+  ansible.builtin.assert:
+    that: watch.maps | rejectattr('watching') | list | length == 0
+    fail_msg: "{{ watch.maps | rejectattr('watching') | map(attribute='watch_error') | join('; ') }}"
 
 - name: Count what a service installed elsewhere has sent
   s32s.sync.s32s_watch_info:
@@ -111,6 +116,30 @@ maps:
       description: Why the last pass of the map failed or was refused, or null after a clean pass.
       type: str
       returned: always
+    watching:
+      description:
+        - Whether the service runs and its live (inotify) watch of the map's C(master) works, so that changes are
+          sent within seconds of being made.
+        - V(false) when the service does not run, or while the watch cannot be set up (see RV(maps[].watch_error));
+          changes are then picked up only by the rescans (every C(watch_rescan_interval_s) seconds).
+        - V(null) while a service installed by an older version of the role runs (it does not tell).
+      type: bool
+      returned: always
+    watch_error:
+      description:
+        - Why the live watch of the map cannot be set up while the service runs, or null.
+        - The kernel's limits name the sysctl to raise - C(fs.inotify.max_user_watches) (ENOSPC) or
+          C(fs.inotify.max_user_instances) (EMFILE); a missing C(master) says C(No such file or directory).
+        - The service tries again before every rescan and after the retry pauses (C(watch_retry_base_s) doubling
+          up to C(watch_retry_max_s)); the error clears once the watch works, and the map is then rescanned.
+      type: str
+      returned: always
+      sample: "cannot watch /srv/site: inotify watch limit reached (raise fs.inotify.max_user_watches); until it
+        works, changes are picked up only by rescans (every 3600 s)"
+    watch_retry_at:
+      description: When the service tries the live watch again (ISO 8601, UTC), or null while it works.
+      type: str
+      returned: always
     dead_letters:
       description: Paths that failed every attempt; each is retried at the next rescan.
       type: list
@@ -135,6 +164,9 @@ maps:
       deleted: 0
       failed: 1
       dead_letters: [{path: private/key.pem, reason: "Permission denied"}]
+      watching: true
+      watch_error: null
+      watch_retry_at: null
 command:
   description: The command that was run.
   returned: always

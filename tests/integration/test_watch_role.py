@@ -296,7 +296,8 @@ def test_watch_info_returns_the_status_document_and_fails_clearly(tmp_path, ansi
     document = {'running': True, 'maps': [{
         'name': 'site', 'queue_depth': 3, 'last_scan': '2026-12-03T09:30:00Z', 'last_success': None, 'sent': 7,
         'deleted': 1, 'failed': 2, 'dead_letters': [{'path': 'a/b.txt', 'reason': 'Permission denied'}],
-        'last_error': None}]}
+        'last_error': None, 'watching': False, 'watch_retry_at': '2026-12-03T09:31:00Z',
+        'watch_error': 'cannot watch /srv/site: inotify watch limit reached (raise fs.inotify.max_user_watches)'}]}
     good = fake_watch_install(os.path.join(tmp, 'good'), json.dumps(document))
     broken = fake_watch_install(os.path.join(tmp, 'broken'), 'not json')
     failing = fake_watch_install(os.path.join(tmp, 'failing'), 'state directory unusable', rc=3)
@@ -397,13 +398,15 @@ def test_the_installed_service_sends_changes_and_stops_on_sigterm(served):
     (site,) = info['maps']
     assert site['name'] == 'site' and site['sent'] == 3 and site['deleted'] == 1 and site['failed'] == 0
     assert site['dead_letters'] == [] and site['last_scan']
+    assert site['watching'] is True and site['watch_error'] is None and site['watch_retry_at'] is None
 
     started = time.monotonic()
     served.proc.send_signal(signal.SIGTERM)
     assert served.proc.wait(timeout=30) == 0
     stopped_s = time.monotonic() - started
     assert stopped_s < 10, stopped_s
-    assert watch_info(served)['running'] is False
+    stopped = watch_info(served)
+    assert stopped['running'] is False and stopped['maps'][0]['watching'] is False
     with open(os.path.join(served.tmp, 'watch.log'), encoding='utf-8') as f:
         log = f.read()
     assert s3.secret_key not in log

@@ -256,6 +256,8 @@ def test_a_missing_or_empty_master_deletes_nothing_and_says_why(deleting):
     missing, empty = deleting.map_status('missing'), deleting.map_status('empty')
     assert 'does not exist (unmounted?)' in missing['last_error'] and missing['last_success'] is None
     assert 'the source is empty' in empty['last_error'] and empty['last_success'] is None
+    assert missing['watching'] is False and empty['watching'] is True and empty['watch_error'] is None
+    assert missing['watch_error'].startswith('cannot watch %s: No such file or directory;' % master(deleting, 'missing'))
     assert objects(deleting, 'missing') == PRESENT['missing']
     assert objects(deleting, 'empty') == PRESENT['empty']
     assert 'map_problem' in {r['event'] for r in deleting.log_records() if r.get('map') == 'missing'}
@@ -272,6 +274,7 @@ def test_a_master_that_comes_back_is_watched_and_synced(deleting, tmp_path):
     write(master(deleting, 'missing'), 'd.txt', 'watched again')  # an event: the watch is armed again
     wait_for(lambda: 'd.txt' in objects(deleting, 'missing'), what='an event of the re-armed watch')
     wait_for(lambda: deleting.map_status('missing')['last_error'] is None, what='the error cleared')
+    assert deleting.map_status('missing')['watching'] is True and deleting.map_status('missing')['watch_error'] is None
 
 
 def test_refused_credentials_are_reported_and_retried_without_spinning(keeping):
@@ -310,7 +313,8 @@ def test_the_command_line(keeping, tmp_path):
     doc = keeping.cli_status()
     assert doc['running'] is True and [m['name'] for m in doc['maps']] == list(KEEPING_MAPS)
     assert set(doc['maps'][0]) == {'name', 'queue_depth', 'last_scan', 'last_success', 'sent', 'deleted', 'failed',
-                                   'dead_letters', 'last_error'}
+                                   'dead_letters', 'last_error', 'watching', 'watch_error', 'watch_retry_at'}
+    assert all(m['watching'] is True and m['watch_error'] is None for m in doc['maps'])
     second = keeping.cli('run', timeout=60)
     assert second.returncode == 5 and 'another s32s-watch service runs' in second.stderr
     bad = tmp_path / 'bad.json'

@@ -7,9 +7,10 @@
 
 The rows are :class:`rules.Entry`; every change goes through a rule of
 ``rules.py``, so this module only stores. It also holds the per-map counters
-and times that ``status`` shows and the rescan requests of the command line.
-One :class:`Queue` is shared by the service's threads (a lock serialises
-them); ``status`` opens the file read-only (:func:`open_readonly`).
+and times that ``status`` shows, the state of each map's live watch
+(``watches.py``) and the rescan requests of the command line. One
+:class:`Queue` is shared by the service's threads (a lock serialises them);
+``status`` opens the file read-only (:func:`open_readonly`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ CREATE TABLE IF NOT EXISTS maps (
 CREATE TABLE IF NOT EXISTS requests (
     id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, requested_at REAL NOT NULL,
     done_at REAL, ok INTEGER);
+CREATE TABLE IF NOT EXISTS watches (
+    name TEXT PRIMARY KEY, watching INTEGER NOT NULL, error TEXT, retry_at REAL);
 """
 _COLUMNS = "map, relpath, first_event, last_event, due, attempts, dead, reason"
 
@@ -158,6 +161,20 @@ class Queue:
                 self._db.execute("UPDATE maps SET last_scan=? WHERE name=?", (now, map_name))
             if success:
                 self._db.execute("UPDATE maps SET last_success=? WHERE name=?", (now, map_name))
+
+    # -- live watches (watches.py) ---------------------------------------------
+    def record_watch(self, map_name: str, watching: bool, error: t.Optional[str] = None,
+                     retry_at: t.Optional[float] = None) -> None:
+        """Set whether the live watch of a map is active, why not (``error``) and
+        when it is tried again (``retry_at``, seconds since the epoch)."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO watches (name, watching, error, retry_at) VALUES (?,?,?,?)",
+                             (map_name, int(watching), error, retry_at))
+
+    def forget_watches(self) -> None:
+        """No live watch (the service starts or stops)."""
+        with self._lock:
+            self._db.execute("DELETE FROM watches")
 
     # -- rescan requests ---------------------------------------------------
     def request(self, kind: str = "rescan") -> int:

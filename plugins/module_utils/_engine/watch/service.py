@@ -7,7 +7,8 @@
 
 ``run`` holds ``service.lock`` for its life, starts a :class:`worker.MapWorker`
 per map (each rescans first: changes made while stopped are caught at
-start) and a watchdog observer on every ``master``. SIGTERM and SIGINT end
+start) and a recursive watch of every ``master`` (``watches.py``: a watch
+that cannot be set up is reported in ``status`` and retried). SIGTERM and SIGINT end
 it gracefully: the workers finish their current pass and write their inbox
 to the queue. SIGUSR1 wakes it to read the rescan requests the command line
 wrote to the queue. watchdog drops inotify overflows without an event
@@ -29,9 +30,9 @@ from ..errors import ConfigError
 from . import lockfile
 from .config import WatchConfig
 from .connection import CONCURRENCY, make_store
-from .events import make_handler
 from .exitcodes import RC_CONFIG, RC_OK, RC_RUNNING, RC_STATE
 from .queue import Queue
+from .watches import Watches
 from .worker import MapWorker
 
 #: How often the main thread looks for rescan requests without a signal (seconds).
@@ -69,9 +70,7 @@ class Service:
         self.stop = threading.Event()
         self.poke = threading.Event()
         self.workers: list[MapWorker] = []
-        self.observer: t.Any = None
-        self._watches: dict[str, tuple[t.Any, tuple[int, int]]] = {}
-        self._watch_lock = threading.Lock()
+        self.watches: t.Optional[Watches] = None
 
     def _workers(self, queue: Queue) -> list[MapWorker]:
         store = make_store(self.config.connection)
@@ -111,14 +110,13 @@ class Service:
         hook = _WatchWarnings(self)
         watch_log.addHandler(hook)
         watch_log.propagate = False  # its warnings become records of our log (watch_error), not plain text
-        self.observer = Observer()
-        self.observer.start()
+        self.watches = Watches(Observer, queue, self.config.timing, self.config.rescan_interval_s, self.log)
         self.log("info", "start", pid=os.getpid(), maps=[m.name for m in self.config.maps],
                  delete=self.config.delete, settle_s=self.config.timing.settle_s,
                  rescan_interval_s=self.config.rescan_interval_s)
         try:
             for worker in self.workers:
-                self.ensure_watch(worker)
+                self.watches.ensure(worker)
                 worker.start()
             self._serve_requests(queue)
         finally:
@@ -127,8 +125,7 @@ class Service:
                 worker.wake.set()
             for worker in self.workers:
                 worker.join()
-            self.observer.stop()
-            self.observer.join(5)
+            self.watches.close()
             watch_log.removeHandler(hook)
             watch_log.propagate = True
             for sig, old in handlers.items():
@@ -152,11 +149,14 @@ class Service:
         return old
 
     def _serve_requests(self, queue: Queue) -> None:
-        """Until stopped: hand each rescan request to every worker, finish it when they all rescanned."""
+        """Until stopped: retry the failed watches that are due; hand each rescan request to every
+        worker, finish it when they all rescanned."""
         waiting: dict[int, dict[str, int]] = {}
         while not self.stop.is_set():
             self.poke.wait(REQUEST_POLL_S)
             self.poke.clear()
+            if self.watches is not None:
+                self.watches.retry_due(self.workers)
             for request_id in queue.pending_requests():
                 if request_id not in waiting:
                     waiting[request_id] = {w.map.name: w.scans_started for w in self.workers}
@@ -170,33 +170,10 @@ class Service:
 
     # -- watches -----------------------------------------------------------------
     def ensure_watch(self, worker: MapWorker) -> None:
-        """Watch the worker's ``master`` (again, when it was missing or is another directory now)."""
-        if self.observer is None:
-            return
-        root = worker.map.root
-        try:
-            st = os.stat(root)
-            identity = (st.st_dev, st.st_ino)
-        except OSError:
-            identity = None
-        with self._watch_lock:
-            current = self._watches.get(worker.map.name)
-            if current is not None and current[1] == identity:
-                return
-            if current is not None:
-                try:
-                    self.observer.unschedule(current[0])
-                except (KeyError, OSError):
-                    pass
-                del self._watches[worker.map.name]
-            if identity is None:
-                return  # the rescan reports the missing directory
-            try:
-                watch = self.observer.schedule(make_handler(worker), root, recursive=True)
-            except OSError as e:
-                self.log("error", "watch_failed", map=worker.map.name, msg=f"cannot watch {root}: {e.strerror or e}")
-                return
-            self._watches[worker.map.name] = (watch, identity)
+        """Before a rescan of ``worker``: watch its ``master`` (again) when it is not watched
+        (``watches.py``); nothing without a running service."""
+        if self.watches is not None:
+            self.watches.ensure(worker, rescanning=True)
 
     def watch_error(self, message: str) -> None:
         """watchdog warned (an overflow, a lost watch): every map rescans soon."""

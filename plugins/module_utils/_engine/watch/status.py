@@ -20,11 +20,18 @@ from .log import iso
 from .queue import open_readonly
 
 
-def _map_status(db: t.Optional[sqlite3.Connection], name: str) -> dict[str, t.Any]:
+def _map_status(db: t.Optional[sqlite3.Connection], name: str, running: bool, watches: bool) -> dict[str, t.Any]:
     doc: dict[str, t.Any] = {"name": name, "queue_depth": 0, "last_scan": None, "last_success": None, "sent": 0,
-                             "deleted": 0, "failed": 0, "dead_letters": [], "last_error": None}
+                             "deleted": 0, "failed": 0, "dead_letters": [], "last_error": None,
+                             "watching": False, "watch_error": None, "watch_retry_at": None}
     if db is None:
         return doc
+    if running and not watches:
+        doc["watching"] = None  # a service older than the table: unknown
+    elif running:  # (the rows of a service that stopped or was killed say nothing any more)
+        row = db.execute("SELECT watching, error, retry_at FROM watches WHERE name=?", (name,)).fetchone()
+        if row:
+            doc.update(watching=bool(row[0]), watch_error=row[1], watch_retry_at=iso(row[2]))
     row = db.execute("SELECT COUNT(*) FROM dirty WHERE map=? AND dead=0", (name,)).fetchone()
     doc["queue_depth"] = int(row[0])
     doc["dead_letters"] = [{"path": p, "reason": r} for p, r in db.execute(
@@ -37,28 +44,35 @@ def _map_status(db: t.Optional[sqlite3.Connection], name: str) -> dict[str, t.An
     return doc
 
 
-def _has_tables(db: sqlite3.Connection) -> bool:
-    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    return {"dirty", "maps"} <= names
+def _tables(db: sqlite3.Connection) -> set[str]:
+    """The names of the tables of the queue (a service older than a table has not made it)."""
+    return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+
 
 
 def read_status(state_dir: str, map_names: t.Sequence[str]) -> dict[str, t.Any]:
     """The status document: ``{"running": bool, "maps": [...]}``, one entry per
-    configured map (zeros and ``null`` before the first run).
+    configured map (zeros and ``null`` before the first run). ``watching`` is
+    true only while the service runs and its live watch of the map works;
+    ``watch_error`` says why not (``watches.py``), ``watch_retry_at`` when it
+    is tried again; ``watching`` is ``None`` while a service older than these
+    fields runs.
 
     :raises OSError, sqlite3.Error: the state directory cannot be read.
     """
     held = lockfile.holder(state_dir)
+    running = bool(held and held[1] == lockfile.SERVICE)
     db = open_readonly(state_dir)
     try:
-        if db is not None and not _has_tables(db):
+        tables = _tables(db) if db is not None else set()
+        if db is not None and not {"dirty", "maps"} <= tables:
             db.close()
             db = None  # the service is creating it
-        maps = [_map_status(db, name) for name in map_names]
+        maps = [_map_status(db, name, running, "watches" in tables) for name in map_names]
     finally:
         if db is not None:
             db.close()
-    return {"running": bool(held and held[1] == lockfile.SERVICE), "maps": maps}
+    return {"running": running, "maps": maps}
 
 
 def status_of(config_path: str) -> dict[str, t.Any]:

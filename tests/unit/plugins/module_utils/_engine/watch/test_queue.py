@@ -48,7 +48,8 @@ def test_status_before_the_first_run_and_after_some_work(tmp_path):
     empty = read_status(state, ["site"])
     assert empty == {"running": False, "maps": [{"name": "site", "queue_depth": 0, "last_scan": None,
                                                  "last_success": None, "sent": 0, "deleted": 0, "failed": 0,
-                                                 "dead_letters": [], "last_error": None}]}
+                                                 "dead_letters": [], "last_error": None, "watching": False,
+                                                 "watch_error": None, "watch_retry_at": None}]}
     queue = Queue(state, T)
     queue.mark_many("site", {"a": 1.0, "bad": 1.0})
     queue.update("site", lambda e: rules.after_failure(e, 2.0, "cannot be read: Permission denied",
