@@ -118,8 +118,8 @@ def replicate_argument_spec() -> dict[str, t.Any]:
 def sync_argument_spec() -> dict[str, t.Any]:
     """Options of ``s32s_sync``."""
     spec = common_argument_spec()
-    for name in ("maps_s3_path", "maps_file", "maps", "files", "names", "allow_empty_source", "use_manifest",
-                 "transfer_processes", "preferred_transfer_client", "ordered", "preserve_mode"):
+    for name in ("maps_s3_path", "maps_file", "maps", "files", "names", "use_manifest", "transfer_processes",
+                 "preferred_transfer_client", "ordered", "preserve_mode"):
         del spec[name]
     spec["s3"]["required"] = True
     spec.update(

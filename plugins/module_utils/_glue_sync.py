@@ -26,6 +26,12 @@ from ._engine.sides.s3store import S3Store
 from ._glue_client import client_config, make_crt
 
 
+#: How the gate's advice names the options it asks for: the module's option and the variable of the role
+#: s32s.sync.share, which runs this module (``SyncOptions.option_names``).
+OPTION_NAMES = {key: f"{key}={{value}} (role s32s.sync.share: share_{key})"
+                for key in ("delete", "max_delete", "allow_empty_source", "allow_bare_bucket")}
+
+
 def sync_job(module: t.Any) -> SyncJob:
     """Validate the parameters of ``s32s_sync`` and make its sides.
 
@@ -44,9 +50,10 @@ def sync_job(module: t.Any) -> SyncJob:
     if params["lease_duration"] < 30:
         raise ConfigError(f"lease_duration must be at least 30 seconds, got {params['lease_duration']}")
     options = SyncOptions(delete=params["delete"], max_delete=parse_budget(params["max_delete"]),
+                          allow_empty_source=params["allow_empty_source"],
                           allow_bare_bucket=params["allow_bare_bucket"], follow_symlinks=FOLLOW_NEVER,
                           concurrency=params["concurrency"], list_files=params["list_files"],
-                          state_dir=params["state_dir"])
+                          state_dir=params["state_dir"], option_names=OPTION_NAMES)
     config = client_config(params)
     client = module.client("s3", config=config)
     store = S3Store(client, crt=make_crt(params, client), request_payer=params.get("request_payer") or "")
@@ -63,4 +70,4 @@ def sync_job(module: t.Any) -> SyncJob:
                    about={"path": path, "s3": str(location), "endpoint": endpoint, "replica": replica})
 
 
-__all__ = ["sync_job"]
+__all__ = ["sync_job", "OPTION_NAMES"]

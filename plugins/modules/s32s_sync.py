@@ -31,8 +31,8 @@ description:
   - Before the first change the whole plan goes through the safety gate, per side; every path stays inside
     O(path) and C(prefix/); the deletions of each side fit O(max_delete) of that side's file count; when one
     side is empty, missing or unreadable while the base is not, no deletion is made on the other side (an
-    unmounted folder never empties the bucket, an emptied prefix never empties the folder); a missing O(path)
-    with a base changes nothing at all.
+    unmounted folder never empties the bucket, an emptied prefix never empties the folder; see
+    O(allow_empty_source) for the two ways out); a missing O(path) with a base changes nothing at all.
   - Two runs of the same replica on one host never overlap; the second waits up to O(lock_timeout).
 author:
   - s32s.sync developers (@s32s)
@@ -80,6 +80,22 @@ options:
         Renames do not count.
     type: str
     default: "50%"
+  allow_empty_source:
+    description:
+      - Propagate the deletions of an emptied side. By default, when one side is empty while the base is not
+        (every file of O(path) removed, or every object of the prefix), no deletion is made on the other side and
+        the task fails without a change, naming both ways out; every later run fails the same way until one of
+        them is taken, once.
+      - The emptying was a mistake (an unmounted disk, a wrong C(rm), a wiped prefix) - run once with
+        O(delete=false) - every path is copied back to the emptied side (downloaded into O(path), or uploaded to
+        the prefix); later runs are normal again.
+      - The deletions are wanted - run once with O(allow_empty_source=true) - the other side's files are deleted
+        too (kept in its trash with O(trash=true)). O(max_delete) still applies - emptying a side of many files
+        needs a budget that allows it (for example V(unlimited)); the message says so when it does.
+      - A missing O(path) and a side that could not be read completely are never taken for empty sides; this
+        option does not lift those rules.
+    type: bool
+    default: false
   allow_bare_bucket:
     description:
       - Allow deletions in the bucket when O(s3) is a bare bucket without a prefix.
@@ -182,6 +198,19 @@ EXAMPLES = r"""
     s3: s3://example-bucket/shared
   check_mode: true
   diff: true
+
+- name: "An emptied folder, by mistake: download its files again from S3 (once)"
+  s32s.sync.s32s_sync:
+    path: /srv/shared
+    s3: s3://example-bucket/shared
+    delete: false
+
+- name: "An emptied folder, on purpose: delete its files in S3 too (once; kept in the S3 trash)"
+  s32s.sync.s32s_sync:
+    path: /srv/shared
+    s3: s3://example-bucket/shared
+    allow_empty_source: true
+    max_delete: unlimited
 
 - name: Receive changes without ever writing the bucket
   s32s.sync.s32s_sync:

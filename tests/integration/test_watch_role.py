@@ -148,7 +148,8 @@ def test_install_writes_code_config_and_notifies(host):
         config = json.load(f)
     assert config == {
         'version': 1, 'state_dir': host.state_dir, 'settle_s': 2.0, 'settle_max_s': 60.0,
-        'rescan_interval_s': 3600.0, 'delete': False, 'max_delete': '50%', 'max_attempts': 5,
+        'rescan_interval_s': 3600.0, 'delete': False, 'max_delete': '50%', 'allow_empty_source': False,
+        'max_attempts': 5,
         'retry_base_s': 2.0, 'retry_max_s': 300.0,
         'connection': {'endpoint_url': 'http://127.0.0.1:9', 'access_key': 'AKWATCH', 'secret_key': SECRET,
                        'session_token': TOKEN, 'region': None, 'profile': None, 'addressing_style': 'path',
@@ -247,6 +248,52 @@ def test_the_unit_file_passes_systemd_analyze_verify(installed, ansible_env):
     assert '\nReadWritePaths=%s %s\n' % (host.state_dir, master) in units['two-way']
     assert '\nCapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_DAC_OVERRIDE CAP_CHOWN CAP_FOWNER\n' in units['two-way']
 
+
+
+#: Role variables as ``-e key=value`` gives them (strings; INI inventories and AWX text fields too) -> the
+#: value the configuration file must hold (a JSON number or boolean, never a string).
+AS_TEXT = {'watch_settle_s': ('0.5', 0.5), 'watch_settle_max_s': ('30', 30.0),
+           'watch_rescan_interval_s': ('600', 600.0), 'watch_max_attempts': ('3', 3),
+           'watch_retry_base_s': ('1', 1.0), 'watch_retry_max_s': ('60', 60.0), 'watch_max_delete': ('10', '10'),
+           'watch_delete': ('true', True), 'watch_allow_empty_source': ('true', True),
+           'watch_validate_certs': ('false', False), 'watch_virtualenv': ('false', None),
+           'watch_stop_timeout_s': ('20', None)}
+CONFIG_KEY = {'watch_settle_s': 'settle_s', 'watch_settle_max_s': 'settle_max_s',
+              'watch_rescan_interval_s': 'rescan_interval_s', 'watch_max_attempts': 'max_attempts',
+              'watch_retry_base_s': 'retry_base_s', 'watch_retry_max_s': 'retry_max_s',
+              'watch_max_delete': 'max_delete', 'watch_delete': 'delete',
+              'watch_allow_empty_source': 'allow_empty_source'}
+
+
+def test_numbers_and_booleans_given_as_text_are_converted(tmp_path, ansible_env):
+    """``-e watch_rescan_interval_s=600`` (a string) passes the preflight comparisons, and the
+    configuration holds numbers and booleans of the right JSON type; the unit gets the number too."""
+    host = Host(str(tmp_path), ansible_env)
+    args = []
+    for name, (text, _want) in AS_TEXT.items():
+        args += ['-e', '%s=%s' % (name, text)]
+    host.run(*args)
+    with open(os.path.join(host.install_dir, 'etc', 'config.json'), encoding='utf-8') as f:
+        config = json.load(f)
+    for name, key in CONFIG_KEY.items():
+        want = AS_TEXT[name][1]
+        assert config[key] == want and type(config[key]) is type(want), (key, config[key])
+    assert config['connection']['validate_certs'] is False
+    with open(os.path.join(host.install_dir, 'bin', 's32s-watch'), encoding='utf-8') as f:
+        assert f.readline() == '#!%s\n' % sys.executable  # 'false' is false: watch_python itself, no venv
+    assert not os.path.exists(os.path.join(host.install_dir, 'venv'))
+    unit_dir = os.path.join(host.tmp, 'units')
+    os.makedirs(unit_dir)
+    play = [{'name': 'render the unit', 'hosts': 'box', 'gather_facts': False, 'tasks': [
+        {'name': 'unit', 'ansible.builtin.include_role': {'name': 's32s.sync.watch', 'tasks_from': 'unit.yml'},
+         'vars': dict(host.vars, watch_systemd_unit_dir=unit_dir)}]}]
+    rc, _results, out, err = run_playbook(play, ansible_env, host.tmp, '-i', inventory(host.tmp),
+                                          '-e', 'watch_stop_timeout_s=20')
+    assert rc == 0, out[-3000:] + err[-2000:]
+    with open(os.path.join(unit_dir, 's32s-watch.service'), encoding='utf-8') as f:
+        assert '\nTimeoutStopSec=20\n' in f.read()
+    # the same values as text again: nothing changes
+    assert host.run(*args).changed == {'box': 0}
 
 #: case -> (role variables over the valid ones, words the error must contain)
 BAD_VARIABLES = {

@@ -99,7 +99,10 @@ class SyncOptions:
     prefix that this host did not start once it is older than this
     (``sides/orphans.py``). ``preserve_mode``: push records each file's
     mode in its object's metadata, pull applies it when ``mode`` is not set
-    (``sides/modes.py``).
+    (``sides/modes.py``). ``option_names``: how messages tell the user to set
+    an option at this front door, option -> a format of ``{value}`` (the
+    watch service names its configuration key and the role's variable);
+    an option not listed is named as the modules name it (:meth:`setting`).
     """
 
     delete: bool = True
@@ -123,6 +126,12 @@ class SyncOptions:
     protected_keys: frozenset[tuple[str, str]] = frozenset()
     attributes: ObjectAttributes = field(default_factory=ObjectAttributes)
     orphan_upload_age_s: float = DEFAULT_ORPHAN_AGE_S
+    option_names: t.Mapping[str, str] = field(default_factory=dict)
+
+    def setting(self, option: str, value: str) -> str:
+        """How a message asks for ``option`` set to ``value``: ``allow_empty_source=true``, or the
+        front door's own words (``option_names``)."""
+        return self.option_names.get(option, f"{option}={{value}}").format(value=value)
 
     def __post_init__(self) -> None:
         if self.follow_symlinks not in FOLLOW_CHOICES:

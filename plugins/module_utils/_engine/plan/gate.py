@@ -89,6 +89,29 @@ def _outside(scope: Scope, relpath: str) -> t.Optional[str]:
     return None
 
 
+def _and_budget(options: SyncOptions, count: int, base: int) -> str:
+    """`` and max_delete=unlimited`` when ``count`` deletions exceed the budget of ``base`` files, else ``''``:
+    lifting the empty-source rule leaves the budget in force (``docs/safety.md``)."""
+    limit = options.max_delete.limit(base)
+    return f" and {options.setting('max_delete', 'unlimited')}" if limit is not None and count > limit else ""
+
+
+def _emptied(scope: Scope, side: str, base_size: int, count: int, own: Tree, options: SyncOptions) -> str:
+    """The refusal of ``count`` deletions on ``side`` because the other side is empty while the base
+    has ``base_size`` rows, with the two ways out: restore the emptied side (a run with
+    ``delete=false`` copies every path back, ``threeway.py``), or propagate its emptiness
+    (``allow_empty_source=true``, within ``max_delete``)."""
+    if side == REMOTE:
+        emptied, what, back = "the local directory", "S3 prefix", "download them again from the S3 prefix"
+    else:
+        emptied, what, back = "the bucket", "local directory", "upload them again from the local directory"
+    return (f"{scope.label}: {emptied} is empty while the last sync had {base_size} path(s); refusing {count} "
+            f"deletion(s) in the {what} (nothing was changed). If it was emptied by mistake, sync once with "
+            f"{options.setting('delete', 'false')} to {back}; if the deletions are wanted, sync once with "
+            f"{options.setting('allow_empty_source', 'true')}{_and_budget(options, count, len(own.entries))} "
+            f"to make them in the {what} too")
+
+
 def check_plan(plan: Plan, scope: Scope, src: Tree, dst: Tree, options: SyncOptions,
                budget_base: t.Optional[int] = None) -> None:
     """Refuse ``plan`` unless every promise above holds.
@@ -130,11 +153,11 @@ def check_plan(plan: Plan, scope: Scope, src: Tree, dst: Tree, options: SyncOpti
         first = errors[0]
         raise SafetyError(f"{name}: the source could not be read completely ({len(errors)} error(s), "
                           f"first {first[0]!r}: {first[1]}); refusing {count} deletion(s)", **details)
+    base = len(dst.entries) if budget_base is None else budget_base
     if plan.only is None and not src.entries and not options.allow_empty_source:
         raise SafetyError(f"{name}: the source is empty; refusing to delete all {count} file(s) of the "
-                          f"destination (set allow_empty_source=true if this is intended; nothing was changed)",
-                          **details)
-    base = len(dst.entries) if budget_base is None else budget_base
+                          f"destination (set {options.setting('allow_empty_source', 'true')}"
+                          f"{_and_budget(options, count, base)} if this is intended; nothing was changed)", **details)
     limit = options.max_delete.limit(base)
     if limit is not None and count > limit:
         raise SafetyError(f"{name}: {count} deletion(s) of {base} destination file(s) exceed "
@@ -151,8 +174,11 @@ def check_sync_plan(plan: t.Any, local_scope: Scope, remote_scope: Scope, local:
     no key without ``allow_bare_bucket``. Deletions caused by the other side
     are refused when that side is missing, empty or unreadable while the base
     is not empty (promise 4: an unmounted folder never empties the bucket, an
-    emptied prefix never empties the folder). When a side is missing, nothing
-    at all is written (a mount point is not written into).
+    emptied prefix never empties the folder); ``allow_empty_source`` lifts the
+    rule for an empty side only (the budget still applies), and the refusal
+    says how to restore the emptied side instead (``delete=false``). When a
+    side is missing, nothing at all is written (a mount point is not written
+    into).
 
     :param local_scope: scope of the local root; :param remote_scope: of the S3 prefix.
     :param local_missing: the local root does not exist.
@@ -191,10 +217,8 @@ def check_sync_plan(plan: t.Any, local_scope: Scope, remote_scope: Scope, local:
                               f"was changed)", **details)
         if not count:
             continue
-        if not other.entries and plan.base_size:
-            raise SafetyError(f"{scope.label}: {other_what} is empty while the last sync had {plan.base_size} "
-                              f"path(s); refusing {count} deletion(s) in the {what} (nothing was changed)",
-                              **details)
+        if not other.entries and plan.base_size and not options.allow_empty_source:
+            raise SafetyError(_emptied(scope, side, plan.base_size, count, own, options), **details)
         if other.errors:
             first = other.errors[0]
             raise SafetyError(f"{scope.label}: {other_what} could not be read completely ({len(other.errors)} "

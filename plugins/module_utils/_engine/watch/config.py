@@ -30,7 +30,11 @@ MAP_KEYS = ("name", "description", "s3", "master", "ignore", "mode")
 PUSH_MODE = "push"
 TWO_WAY_MODE = "two-way"
 _TOP_KEYS = ("version", "state_dir", "settle_s", "settle_max_s", "rescan_interval_s", "delete", "max_delete",
-             "retry_base_s", "retry_max_s", "max_attempts", "connection", "maps")
+             "allow_empty_source", "retry_base_s", "retry_max_s", "max_attempts", "connection", "maps")
+#: How the safety gate's messages name the options of the service: the key of this file and the variable
+#: of the role s32s.sync.watch that writes it (``SyncOptions.option_names``).
+OPTION_NAMES = {key: f"{key}: {{value}} in the service configuration (role s32s.sync.watch: watch_{key})"
+                for key in ("delete", "max_delete", "allow_empty_source")}
 
 
 @dataclass
@@ -43,6 +47,8 @@ class WatchConfig:
     rescan_interval_s: float = 3600.0
     delete: bool = False
     max_delete: Budget = field(default_factory=lambda: parse_budget("50%"))
+    #: Deletions from an empty watched directory (a full pass) are allowed (the budget still applies).
+    allow_empty_source: bool = False
     connection: dict[str, t.Any] = field(default_factory=dict)
     source: str = "config"
     #: Names of the maps in two-way mode (``mode: two-way``); the others push.
@@ -58,6 +64,14 @@ def _number(raw: t.Mapping[str, t.Any], key: str, default: float, where: str, mi
         bound = "more than" if strict else "at least"
         raise ConfigError(f"{where}: '{key}' must be {bound} {minimum:g}, got {value!r}")
     return float(value)
+
+
+def _flag(raw: t.Mapping[str, t.Any], key: str, where: str) -> bool:
+    """A JSON boolean (default false); a string such as ``"False"`` is an error, not a truth."""
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: '{key}' must be true or false (a JSON boolean), got {value!r}")
+    return value
 
 
 def _connection(raw: t.Any, where: str) -> dict[str, t.Any]:
@@ -124,9 +138,8 @@ def parse_config(raw: t.Any, source: str = "config") -> WatchConfig:
     state_dir = raw.get("state_dir")
     if not isinstance(state_dir, str) or not os.path.isabs(state_dir):
         raise ConfigError(f"{source}: 'state_dir' must be an absolute path, got {state_dir!r}")
-    delete = raw.get("delete", False)
-    if not isinstance(delete, bool):
-        raise ConfigError(f"{source}: 'delete' must be true or false (a JSON boolean), got {delete!r}")
+    delete = _flag(raw, "delete", source)
+    allow_empty_source = _flag(raw, "allow_empty_source", source)
     settle = _number(raw, "settle_s", 2.0, source)
     settle_max = _number(raw, "settle_max_s", max(60.0, settle), source)
     if settle_max < settle:
@@ -144,8 +157,8 @@ def parse_config(raw: t.Any, source: str = "config") -> WatchConfig:
     maps, two_way = _maps(raw.get("maps"), source)
     return WatchConfig(state_dir=os.path.normpath(state_dir), maps=maps, two_way=two_way, timing=timing,
                        rescan_interval_s=_number(raw, "rescan_interval_s", 3600.0, source, strict=True),
-                       delete=delete, max_delete=budget, connection=_connection(raw.get("connection"), source),
-                       source=source)
+                       delete=delete, max_delete=budget, allow_empty_source=allow_empty_source,
+                       connection=_connection(raw.get("connection"), source), source=source)
 
 
 def load_config(path: str) -> WatchConfig:
@@ -165,4 +178,4 @@ def load_config(path: str) -> WatchConfig:
     return parse_config(raw, path)
 
 
-__all__ = ["WatchConfig", "parse_config", "load_config", "CONNECTION_KEYS", "VERSION"]
+__all__ = ["WatchConfig", "parse_config", "load_config", "CONNECTION_KEYS", "VERSION", "OPTION_NAMES"]

@@ -84,10 +84,12 @@ def run_pass(m: SyncMap, store: S3Store, options: SyncOptions, endpoint: str,
 
     Deletions happen only with ``options.delete``, through the safety gate,
     and never while :func:`master_problem` finds the watched directory
-    missing, unreadable or empty. Never raises for an engine error: the
+    missing, unreadable or (unless ``options.allow_empty_source``) empty. Never raises for an engine error: the
     outcome says what happened.
     """
-    deleting = options.delete and only is not None  # a full pass: the gate refuses an empty source itself
+    # A full pass: the gate refuses an empty source itself. allow_empty_source: the operator said an empty
+    # directory is meant, so a targeted pass may delete from it too (within max_delete).
+    deleting = options.delete and only is not None and not options.allow_empty_source
     problem = master_problem(m.root, for_deletions=deleting)
     if problem is not None:
         return Outcome(error=f"map '{m.name}': {problem}", problem=MAP_PROBLEM)

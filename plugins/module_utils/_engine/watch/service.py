@@ -28,7 +28,7 @@ import typing as t
 from ..config.options import SyncOptions
 from ..errors import ConfigError
 from . import lockfile
-from .config import WatchConfig
+from .config import OPTION_NAMES, WatchConfig
 from .connection import CONCURRENCY, make_store
 from .exitcodes import RC_CONFIG, RC_OK, RC_RUNNING, RC_STATE
 from .queue import Queue
@@ -40,9 +40,11 @@ REQUEST_POLL_S = 0.5
 
 
 def sync_options(config: WatchConfig) -> SyncOptions:
-    """The push options of every pass: ``delete``, ``max_delete``, manifests and locks in ``state_dir``."""
-    return SyncOptions(delete=config.delete, max_delete=config.max_delete, state_dir=config.state_dir,
-                       lock_dir=config.state_dir, concurrency=CONCURRENCY, lock_timeout=10.0)
+    """The push options of every pass: ``delete``, ``max_delete``, ``allow_empty_source``, manifests and locks
+    in ``state_dir``; the gate's messages name the keys of the configuration and the role's variables."""
+    return SyncOptions(delete=config.delete, max_delete=config.max_delete, allow_empty_source=config.allow_empty_source,
+                       state_dir=config.state_dir, lock_dir=config.state_dir, concurrency=CONCURRENCY,
+                       lock_timeout=10.0, option_names=OPTION_NAMES)
 
 
 def prepare_state_dir(path: str) -> None:

@@ -316,6 +316,18 @@ def test_empty_source_refuses_to_delete_everything():
     check_plan(plan_of(deletes=["old0", "old1", "old2"]), scope(), tree("keep"), dst_with(3), opts())
 
 
+def test_empty_source_refusal_asks_for_the_budget_too_when_it_would_refuse_next():
+    """The advice is complete: lifting the empty-source rule alone would meet the budget next."""
+    err = refused(plan_of(deletes=["old0", "old1", "old2"]), scope(), tree(), dst_with(3),
+                  opts(max_delete=parse_budget("50%")))
+    assert "set allow_empty_source=true and max_delete=unlimited if this is intended" in str(err)
+    err = refused(plan_of(deletes=["old0"]), scope(), tree(), dst_with(3), opts(max_delete=parse_budget("1")))
+    assert "set allow_empty_source=true if this is intended" in str(err)
+    named = SyncOptions(option_names={"allow_empty_source": "allow_empty_source: {value} in the file (watch_x)"})
+    err = refused(plan_of(deletes=["old0"]), scope(), tree(), dst_with(3), named)
+    assert "set allow_empty_source: true in the file (watch_x) if this is intended" in str(err)
+
+
 def test_source_with_only_skipped_paths_is_empty():
     src = tree()
     src.skipped = [("link", "symlink leaving the root")]

@@ -31,9 +31,10 @@ def tree(*names):
 
 
 def check(actions, local=tree("a", "b", "c", "d"), remote=tree("a", "b", "c", "d"), base_size=4, ignore=None,
-          max_delete="50%", location=PREFIX, **kw):
+          max_delete="50%", location=PREFIX, allow_empty_source=False, option_names=None, **kw):
     plan = SyncPlan(actions=tuple(actions), base_size=base_size)
-    opts = SyncOptions(max_delete=parse_budget(max_delete))
+    opts = SyncOptions(max_delete=parse_budget(max_delete), allow_empty_source=allow_empty_source,
+                       option_names=option_names or {})
     rules = IgnoreRules(ignore)
     check_sync_plan(plan, Scope.of("s (local)", ROOT, rules), Scope.of("s (remote)", location, rules), local, remote,
                     opts, **kw)
@@ -62,6 +63,43 @@ def test_an_empty_side_with_a_base_refuses_deletions_on_the_other(side, empty_si
     with pytest.raises(SafetyError, match="is empty while the last sync had 4"):
         check([delete(side, "a")], max_delete="unlimited", **kw)
     check([delete(side, "a")], base_size=0, max_delete="unlimited", **kw)  # no base: nothing to compare
+
+
+@pytest.mark.parametrize("side,empty_side,back", [(REMOTE, "local", "download them again from the S3 prefix"),
+                                                   (LOCAL, "remote", "upload them again from the local directory")])
+def test_the_refusal_of_an_emptied_side_says_both_ways_out(side, empty_side, back):
+    """The host is stuck until the operator says which side is right: the message names the restore
+    (delete=false) and the propagation (allow_empty_source=true, and a max_delete that allows it)."""
+    with pytest.raises(SafetyError) as err:
+        check([delete(side, p) for p in "abcd"], **{empty_side: tree()})
+    msg = str(err.value)
+    assert "sync once with delete=false to " + back in msg, msg
+    assert "sync once with allow_empty_source=true and max_delete=unlimited to make them" in msg, msg
+    with pytest.raises(SafetyError) as err:  # within the budget: only allow_empty_source is needed
+        check([delete(side, "a")], **{empty_side: tree()})
+    assert "allow_empty_source=true to make them" in str(err.value)
+    names = {"allow_empty_source": "allow_empty_source={value} (share_allow_empty_source)"}
+    with pytest.raises(SafetyError, match=r"allow_empty_source=true \(share_allow_empty_source\)"):
+        check([delete(side, "a")], option_names=names, **{empty_side: tree()})
+
+
+@pytest.mark.parametrize("side,empty_side", [(REMOTE, "local"), (LOCAL, "remote")])
+def test_allow_empty_source_propagates_an_emptied_side_within_the_budget(side, empty_side):
+    kw = {empty_side: tree()}
+    check([delete(side, p) for p in "abcd"], allow_empty_source=True, max_delete="unlimited", **kw)
+    with pytest.raises(SafetyError, match=r"4 deletion\(s\) of 4 file\(s\).*exceed max_delete=50%"):
+        check([delete(side, p) for p in "abcd"], allow_empty_source=True, **kw)
+    # an unreadable side still refuses: allow_empty_source is about emptiness only
+    unreadable = tree()
+    unreadable.errors.append(("x", "Permission denied"))
+    with pytest.raises(SafetyError, match="could not be read completely"):
+        check([delete(side, "a")], allow_empty_source=True, max_delete="unlimited", **{empty_side: unreadable})
+
+
+def test_allow_empty_source_never_lifts_the_missing_directory_rule():
+    with pytest.raises(SafetyError, match="is missing while the last sync had 4"):
+        check([delete(REMOTE, "a")], local=tree(), allow_empty_source=True, max_delete="unlimited",
+              local_missing=True)
 
 
 def test_an_unreadable_side_refuses_deletions_on_the_other():

@@ -11,6 +11,7 @@ import pytest
 from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import ConfigError
 from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.config import load_config, parse_config
 from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.rules import Timing
+from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.service import sync_options
 
 
 def raw(**changes):
@@ -22,7 +23,7 @@ def raw(**changes):
 
 def test_defaults_follow_the_role():
     config = parse_config(raw())
-    assert config.delete is False and str(config.max_delete) == "50%"
+    assert config.delete is False and str(config.max_delete) == "50%" and config.allow_empty_source is False
     assert (config.timing.settle_s, config.timing.settle_max_s, config.rescan_interval_s) == (2.0, 60.0, 3600.0)
     assert config.timing.max_attempts == 5 and config.connection == {}
     [m] = config.maps
@@ -32,14 +33,14 @@ def test_defaults_follow_the_role():
 
 def test_every_documented_key_is_taken():
     config = parse_config(raw(settle_s=0.5, settle_max_s=30, rescan_interval_s=600, delete=True, max_delete=10,
-                              retry_base_s=1, retry_max_s=60, max_attempts=3,
+                              allow_empty_source=True, retry_base_s=1, retry_max_s=60, max_attempts=3,
                               connection={"endpoint_url": "http://s3.local:9000", "access_key": "AK",
                                           "secret_key": "SK", "session_token": None, "region": "eu-west-1",
                                           "profile": None, "addressing_style": "path",
                                           "aws_config": {"retries": {"max_attempts": 3}},
                                           "validate_certs": False, "aws_ca_bundle": None},
                               maps=[{"name": "a", "s3": "bkt/a", "master": "/a", "mode": "push", "description": "x"}]))
-    assert config.delete is True and str(config.max_delete) == "10"
+    assert config.delete is True and str(config.max_delete) == "10" and config.allow_empty_source is True
     assert config.timing == Timing(0.5, 30.0, 1.0, 60.0, 3)
     assert config.connection["validate_certs"] is False and "profile" not in config.connection
 
@@ -47,6 +48,7 @@ def test_every_documented_key_is_taken():
 @pytest.mark.parametrize("changes, message", [
     ({"delete": "False"}, "'delete' must be true or false"),  # skynet's complete_sync = "False" deleted
     ({"delete": 0}, "'delete' must be true or false"),
+    ({"allow_empty_source": "true"}, "'allow_empty_source' must be true or false"),
     ({"version": 2}, "'version' must be 1"),
     ({"version": ...}, "'version' must be 1"),
     ({"state_dir": "relative/state"}, "'state_dir' must be an absolute path"),
@@ -89,3 +91,13 @@ def test_a_file_that_is_not_json_names_the_file(tmp_path):
         load_config(str(tmp_path / "missing.json"))
     path.write_text(json.dumps(raw()))
     assert load_config(str(path)).maps[0].name == "site"
+
+
+def test_the_passes_get_allow_empty_source_and_messages_name_the_key_and_the_role_variable():
+    """The service's options carry the key, and the gate's advice names what the operator can set: the key of
+    this file and the role's variable (the watcher said "set allow_empty_source=true", which the role lacked)."""
+    options = sync_options(parse_config(raw(allow_empty_source=True, delete=True)))
+    assert options.allow_empty_source is True and options.delete is True
+    hint = sync_options(parse_config(raw())).setting("allow_empty_source", "true")
+    assert hint == ("allow_empty_source: true in the service configuration "
+                    "(role s32s.sync.watch: watch_allow_empty_source)")
