@@ -55,13 +55,16 @@ class Pair:
     :param precheck: called first when planning; raises ``S32SError`` to refuse the pair.
     :param unreported_path: the marker of a change no run has reported yet
         (``state/unreported.py``), or ``''`` when the front door does not track them.
+    :param note: added to a refusal of this pair (``'; note: this map has unknown field ...'``:
+        ``SyncMap.unknown_note``), where the user looks first.
     """
 
     def __init__(self, name: str, label: str, src: Side, dst: Side, *, ignore: IgnoreRules,
                  files: t.Optional[t.Sequence[str]] = None, only: t.Optional[t.AbstractSet[str]] = None,
                  state_path: str = "", about: t.Optional[t.Mapping[str, str]] = None,
                  shown: tuple[str, str] = ("", ""), src_tree: t.Optional[Tree] = None,
-                 precheck: t.Optional[t.Callable[[], None]] = None, unreported_path: str = "") -> None:
+                 precheck: t.Optional[t.Callable[[], None]] = None, unreported_path: str = "",
+                 note: str = "") -> None:
         self.name = name
         self.label = label
         self.src = src
@@ -75,6 +78,7 @@ class Pair:
         self.src_tree = src_tree
         self.precheck = precheck
         self.unreported_path = unreported_path
+        self.note = note
 
     @property
     def fixes_objects(self) -> bool:
@@ -285,7 +289,7 @@ def run_pairs(pairs: t.Sequence[Pair], options: SyncOptions, *, check_mode: bool
             plan_pair(run, options)
         except S32SError as e:
             label = run.pair.label
-            msg = e.msg if e.msg.startswith(label) else f"{label}: {e.msg}"
+            msg = (e.msg if e.msg.startswith(label) else f"{label}: {e.msg}") + run.pair.note
             run.status, run.error, run.details = "refused", msg, dict(e.details)
             failures.append(msg)
     if failures and not independent:
