@@ -149,7 +149,6 @@ def ansible_env():
         p for p in (colls, os.environ.get('ANSIBLE_COLLECTIONS_PATH', '')) if p)
     env['PATH'] = BIN + os.pathsep + env.get('PATH', '')
     env['ANSIBLE_RETRY_FILES_ENABLED'] = 'false'
-    env['ANSIBLE_DEPRECATION_WARNINGS'] = 'false'
     if sys.stdout.isatty():
         env['ANSIBLE_FORCE_COLOR'] = '1'
     else:

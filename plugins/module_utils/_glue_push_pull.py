@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ._engine.config.attributes import ObjectAttributes
 from ._engine.config.maps import SyncMap, load_maps, parse_maps_json, parse_s3_location
 from ._engine.config.options import SyncOptions, parse_budget, parse_mode
-from ._engine.errors import ConfigError, StoreError
+from ._engine.errors import ConfigError, S32SError, StoreError
 from ._engine.jobs.push_pull import PULL, PUSH, run_maps
 from ._engine.jobs.runner import PairRun
 from ._engine.sides.s3store import S3Store
@@ -143,8 +143,12 @@ class MapsJob:
                         crt=make_crt(params, client), request_payer=params.get("request_payer") or "")
         raw, source, protected = read_maps(params, store, side, root_option)
         maps, warnings = load_maps(raw, side, source, params.get("names"))
-        return cls(direction, store, maps, build_options(params, protected), warnings,
-                   params.get("endpoint_url") or "")
+        try:
+            options = build_options(params, protected)
+        except S32SError as e:
+            e.warnings[:0] = warnings  # reported with the failure
+            raise
+        return cls(direction, store, maps, options, warnings, params.get("endpoint_url") or "")
 
     @property
     def transfer_client(self) -> str:

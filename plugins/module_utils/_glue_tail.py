@@ -28,16 +28,29 @@ from ._engine.jobs.runner import PairRun, PlanningError, clear_unreported, resto
 MAX_WARNINGS = 20
 
 
+def warn_all(module: t.Any, warnings: t.Iterable[str]) -> None:
+    """``module.warn()`` each warning, at most ``MAX_WARNINGS`` (never through
+    the result key ``warnings``, which ansible-core 2.19 deprecates)."""
+    for warning in list(warnings)[:MAX_WARNINGS]:
+        module.warn(warning)
+
+
 def fail_on_error(module: t.Any, error: S32SError, options: t.Optional[SyncOptions], *,
-                  runs_key: str = "maps") -> None:
+                  warnings: t.Sequence[str] = (), runs_key: str = "maps") -> None:
     """Fail the task for an error raised before any change: ``changed: false``,
-    the message, its details and, for a refused plan, every pair's result."""
+    the message, its details and, for a refused plan, every pair's result.
+
+    The warnings go with the failure as they go with a success (a mistyped map
+    field often explains the failure): ``warnings`` (the job's: unknown map
+    fields), then the error's own, then those of a refused plan's pairs."""
+    found = list(warnings) + list(error.warnings)
     if isinstance(error, PlanningError):
         result = to_result(error.runs, options or SyncOptions(), check_mode=True, diff=False)
-        result.pop("warnings")
+        warn_all(module, found + result.pop("warnings"))
         result["changed"] = False
         result[runs_key] = result.pop("maps")
         module.fail_json(msg=error.msg, **result)
+    warn_all(module, found)
     module.fail_json(msg=error.msg, changed=False, **error.details)
 
 
@@ -47,8 +60,7 @@ def finish(module: t.Any, runs: t.Sequence[PairRun], options: SyncOptions, *, wa
     ``fail_json`` when a pair failed or was refused (with the whole result and
     ``changed`` as it is), else ``exit_json``."""
     result = to_result(runs, options, check_mode=bool(module.check_mode), diff=bool(module._diff))
-    for warning in (list(warnings) + result.pop("warnings"))[:MAX_WARNINGS]:
-        module.warn(warning)
+    warn_all(module, list(warnings) + result.pop("warnings"))
     result[runs_key] = result.pop("maps")
     result.update(extra or {})
     bad = [r for r in runs if r.status in ("failed", "refused")]
@@ -136,4 +148,4 @@ def finish_without_controller() -> None:
         pass
 
 
-__all__ = ["finish", "exit_reporting", "fail_on_error", "finish_without_controller", "MAX_WARNINGS"]
+__all__ = ["finish", "exit_reporting", "fail_on_error", "warn_all", "finish_without_controller", "MAX_WARNINGS"]

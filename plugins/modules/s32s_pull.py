@@ -287,7 +287,7 @@ totals:
     bytes: {created: 2048, updated: 512, deleted: 100, unchanged: 1048576}
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.s32s.sync.plugins.module_utils._glue_module import S32SModule
 from ansible_collections.s32s.sync.plugins.module_utils._requirements import check_host
 from ansible_collections.s32s.sync.plugins.module_utils._argspec import MODULE_KWARGS, pull_argument_spec
 from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import S32SError
@@ -297,14 +297,14 @@ from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import fail_o
 
 def main() -> None:
     """Entry point of s32s_pull."""
-    module = AnsibleAWSModule(argument_spec=pull_argument_spec(), **MODULE_KWARGS)
+    module = S32SModule(argument_spec=pull_argument_spec(), **MODULE_KWARGS)
     check_host(module)  # Python, boto3, botocore below the floor: fail_json, not a traceback
     job = None
     try:
         job = MapsJob.from_module(module, PULL)
         runs = job.run(check_mode=module.check_mode, before_changes=finish_without_controller)
     except S32SError as e:
-        fail_on_error(module, e, job.options if job is not None else None)
+        fail_on_error(module, e, job.options if job is not None else None, warnings=job.warnings if job else ())
     finish(module, runs, job.options, warnings=job.warnings, extra={"transfer_client": job.transfer_client})
 
 

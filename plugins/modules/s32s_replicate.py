@@ -170,7 +170,7 @@ totals:
   type: dict
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.s32s.sync.plugins.module_utils._glue_module import S32SModule
 from ansible_collections.s32s.sync.plugins.module_utils._requirements import check_host
 from ansible_collections.s32s.sync.plugins.module_utils._argspec import replicate_argument_spec
 from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import S32SError
@@ -180,7 +180,7 @@ from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import fail_o
 
 def main() -> None:
     """Entry point of s32s_replicate."""
-    module = AnsibleAWSModule(argument_spec=replicate_argument_spec(), supports_check_mode=True)
+    module = S32SModule(argument_spec=replicate_argument_spec(), supports_check_mode=True)
     check_host(module)  # Python, boto3, botocore below the floor: fail_json, not a traceback
     job = None
     try:

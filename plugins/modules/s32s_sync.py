@@ -316,7 +316,7 @@ files:
   type: dict
 """
 
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.s32s.sync.plugins.module_utils._glue_module import S32SModule
 from ansible_collections.s32s.sync.plugins.module_utils._requirements import check_host
 from ansible_collections.s32s.sync.plugins.module_utils._argspec import sync_argument_spec
 from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import S32SError
@@ -324,21 +324,20 @@ from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.two_way imp
     clear_unreported, restore_unreported, run_sync)
 from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.two_way_report import to_result
 from ansible_collections.s32s.sync.plugins.module_utils._glue_sync import sync_job
-from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import MAX_WARNINGS, exit_reporting
+from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import exit_reporting, fail_on_error, warn_all
 
 
 def main() -> None:
     """Entry point of s32s_sync."""
-    module = AnsibleAWSModule(argument_spec=sync_argument_spec(), supports_check_mode=True)
+    module = S32SModule(argument_spec=sync_argument_spec(), supports_check_mode=True)
     check_host(module)  # Python, boto3, botocore below the floor: fail_json, not a traceback
     try:
         job = sync_job(module)
         run = run_sync(job, check_mode=module.check_mode)
     except S32SError as e:
-        module.fail_json(msg=e.msg, changed=False, **e.details)
+        fail_on_error(module, e, None)
     result = to_result(run, check_mode=module.check_mode, diff=module._diff, list_files=job.options.list_files)
-    for warning in result.pop("warnings")[:MAX_WARNINGS]:
-        module.warn(warning)
+    warn_all(module, result.pop("warnings"))
     if result["status"] != "ok":
         module.fail_json(**result)
     result.pop("msg")

@@ -151,6 +151,21 @@ def test_budget_per_side_is_checked_before_any_change(s3, tmp_path):
     assert not [r for r in log.entries if r.method in MUTATING]
 
 
+def test_a_refused_sync_carries_its_warnings(moto_s3, tmp_path):
+    """The front door reports them with the failure (a skipped path may be why it failed)."""
+    a = Replica(moto_s3, tmp_path, 'web1')
+    for i in range(4):
+        write(a.root, f'f{i}', str(i))
+    a.sync()
+    for i in range(3):
+        os.unlink(os.path.join(a.root, f'f{i}'))
+    os.mkfifo(os.path.join(a.root, 'pipe'))
+    for check_mode in (True, False):
+        with pytest.raises(SafetyError, match=r'3 deletion\(s\) of 4 file\(s\)') as info:
+            a.sync(check_mode=check_mode)
+        assert info.value.warnings == ["sync web1: skipped 'pipe': not a regular file (FIFO, socket or device)"]
+
+
 def test_readonly_sends_no_mutating_request(s3, tmp_path):
     a, b = Replica(s3, tmp_path, 'web1'), Replica(s3, tmp_path, 'web2')
     write(a.root, 'shared.txt', 's')

@@ -27,12 +27,15 @@ class S32SError(Exception):
 
     :param msg: one line, naming the map and the field or key concerned.
     :param details: JSON-safe extra facts for the task result.
+    :ivar warnings: warnings of the run it stopped (unknown map fields, skipped
+        paths...); the front door reports them with the failure.
     """
 
     def __init__(self, msg: str, **details: t.Any) -> None:
         super().__init__(msg)
         self.msg = msg
         self.details: dict[str, t.Any] = details
+        self.warnings: list[str] = []
 
 
 class ConfigError(S32SError):

@@ -15,6 +15,7 @@ fields are reported as warnings and otherwise ignored.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -54,7 +55,8 @@ class SyncMap:
     """One validated S32S map.
 
     ``root`` is the absolute local directory of the side being run (``master``
-    for push, ``slave`` for pull); ``files`` is ``None`` for a directory map.
+    for push, ``slave`` for pull); ``files`` is ``None`` for a directory map;
+    ``unknown_fields``: the fields of the map object that were ignored (sorted).
     """
 
     name: str
@@ -63,6 +65,21 @@ class SyncMap:
     description: str = ""
     ignore: IgnoreRules = field(default_factory=IgnoreRules)
     files: t.Optional[list[str]] = None
+    unknown_fields: tuple[str, ...] = ()
+
+    @property
+    def unknown_note(self) -> str:
+        """What a refusal of this map adds when the map had unknown fields (a
+        typo such as ``fles`` turns a ``files`` map into a directory map), else ``''``."""
+        if not self.unknown_fields:
+            return ""
+        return "; note: this map has " + ", ".join(unknown_field(k) for k in self.unknown_fields)
+
+
+def unknown_field(key: str) -> str:
+    """``unknown field 'fles' ignored (a typo of 'files'?)``: the closest known field, when one is close."""
+    close = difflib.get_close_matches(key, KNOWN_FIELDS, n=1, cutoff=0.6)
+    return f"unknown field '{key}' ignored" + (f" (a typo of '{close[0]}'?)" if close else "")
 
 
 def parse_s3_location(value: t.Any, where: str = "s3") -> S3Location:
@@ -157,10 +174,10 @@ def validate_map(raw: t.Any, side: str, index: int, source: str) -> tuple[SyncMa
         raise ConfigError(f"{where} field 's3' is required")
     location = parse_s3_location(raw["s3"], f"{where} field 's3'")
     ignore = IgnoreRules(raw.get("ignore"), f"{where} field 'ignore'")
+    unknown = tuple(sorted(str(k) for k in raw if k not in KNOWN_FIELDS))
     sync_map = SyncMap(name=name, s3=location, root=_root(raw, side, where), description=description,
-                       ignore=ignore, files=_files(raw, where))
-    warnings = [f"{where} unknown field '{key}' ignored" for key in sorted(raw) if key not in KNOWN_FIELDS]
-    return sync_map, warnings
+                       ignore=ignore, files=_files(raw, where), unknown_fields=unknown)
+    return sync_map, [f"{where} {unknown_field(key)}" for key in unknown]
 
 
 def load_maps(raw_maps: t.Any, side: str, source: str,
@@ -202,4 +219,5 @@ def load_maps(raw_maps: t.Any, side: str, source: str,
     return maps, warnings
 
 
-__all__ = ["S3Location", "SyncMap", "parse_s3_location", "parse_maps_json", "validate_map", "load_maps"]
+__all__ = ["S3Location", "SyncMap", "parse_s3_location", "parse_maps_json", "validate_map", "load_maps",
+           "unknown_field"]

@@ -74,7 +74,7 @@ def map_pairs(direction: str, maps: t.Sequence[SyncMap], store: S3Store, options
                 endpoint, m.s3.bucket, m.s3.prefix, m.root))
         pairs.append(Pair(m.name, f"map '{m.name}'", src, dst, ignore=m.ignore, files=m.files,
                           state_path=state_path, about={"map": m.name, "s3": str(m.s3), "root": m.root},
-                          shown=(str(m.s3), m.root), unreported_path=unreported_path))
+                          shown=(str(m.s3), m.root), unreported_path=unreported_path, note=m.unknown_note))
     return pairs
 
 

@@ -26,7 +26,9 @@ from ..errors import ConfigError, S32SError
 from ..plan.compare import ManifestComparator, ReplicaComparator
 from ..plan.gate import Scope, check_plan
 from ..plan.object_fixes import applied_after, with_attribute_fixes
+from ..plan.obstacles import obstacle_message, unowned_obstacles
 from ..plan.plan import DELETE, UPDATE, Plan, make_plan
+from ..sides.local import LocalSide
 from ..sides.s3 import S3Side
 from ..sides.side import Side
 from ..sides.tree import Tree
@@ -55,13 +57,16 @@ class Pair:
     :param precheck: called first when planning; raises ``S32SError`` to refuse the pair.
     :param unreported_path: the marker of a change no run has reported yet
         (``state/unreported.py``), or ``''`` when the front door does not track them.
+    :param note: added to a refusal of this pair (``'; note: this map has unknown field ...'``:
+        ``SyncMap.unknown_note``), where the user looks first.
     """
 
     def __init__(self, name: str, label: str, src: Side, dst: Side, *, ignore: IgnoreRules,
                  files: t.Optional[t.Sequence[str]] = None, only: t.Optional[t.AbstractSet[str]] = None,
                  state_path: str = "", about: t.Optional[t.Mapping[str, str]] = None,
                  shown: tuple[str, str] = ("", ""), src_tree: t.Optional[Tree] = None,
-                 precheck: t.Optional[t.Callable[[], None]] = None, unreported_path: str = "") -> None:
+                 precheck: t.Optional[t.Callable[[], None]] = None, unreported_path: str = "",
+                 note: str = "") -> None:
         self.name = name
         self.label = label
         self.src = src
@@ -75,6 +80,7 @@ class Pair:
         self.src_tree = src_tree
         self.precheck = precheck
         self.unreported_path = unreported_path
+        self.note = note
 
     @property
     def fixes_objects(self) -> bool:
@@ -179,12 +185,26 @@ def plan_pair(run: PairRun, options: SyncOptions) -> None:
     if run.plan.missing:
         raise ConfigError(f"{pair.label}: field 'files' lists {len(run.plan.missing)} path(s) the source does "
                           f"not have: {list(run.plan.missing[:5])}")
+    _refuse_unowned_obstacles(run)
     if pair.fixes_objects and pair.state_path:
         _plan_object_fixes(run, options)
     location = next((s.address for s in (pair.dst, pair.src) if isinstance(s, S3Side)), None)
     check_plan(run.plan, Scope.of(pair.label, pair.dst.address, pair.ignore, location), run.src, run.dst, options,
                budget_base=_budget_base(run))
     plan_local_fixes(run, options.concurrency)
+
+
+def _refuse_unowned_obstacles(run: PairRun) -> None:
+    """Refuse the pair when something it does not own stands in the way of a
+    transfer (``plan/obstacles.py``).
+
+    :raises ConfigError: naming the first obstacle (before any change).
+    """
+    pair = run.pair
+    found = unowned_obstacles(run.plan, run.dst, files_map=pair.files is not None,
+                              local=isinstance(pair.dst, LocalSide))
+    if found:
+        raise ConfigError(obstacle_message(pair.label, found))
 
 
 def _plan_object_fixes(run: PairRun, options: SyncOptions) -> None:
@@ -285,7 +305,7 @@ def run_pairs(pairs: t.Sequence[Pair], options: SyncOptions, *, check_mode: bool
             plan_pair(run, options)
         except S32SError as e:
             label = run.pair.label
-            msg = e.msg if e.msg.startswith(label) else f"{label}: {e.msg}"
+            msg = (e.msg if e.msg.startswith(label) else f"{label}: {e.msg}") + run.pair.note
             run.status, run.error, run.details = "refused", msg, dict(e.details)
             failures.append(msg)
     if failures and not independent:

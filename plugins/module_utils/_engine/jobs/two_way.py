@@ -143,6 +143,11 @@ class SyncRun:
         self.changed_earlier = job.unreported and _unreported.is_marked(job.unreported_path())
         self.changed_local_earlier = job.unreported and _unreported.is_marked(job.unreported_path(local_only=True))
 
+    def skipped_warnings(self) -> list[str]:
+        """One warning per path the listings skipped or rejected (at most 20)."""
+        return [f"{self.job.label}: skipped {p!r}: {reason}"
+                for p, reason in (self.local.skipped + self.remote.rejected)[:20]]
+
 
 def host_id() -> str:
     """This host: ``/etc/machine-id`` (systemd, D-Bus), else the host name."""
@@ -345,22 +350,26 @@ def run_sync(job: SyncJob, *, check_mode: bool) -> SyncRun:
     :raises S32SError: refused before any change (listing, gate, lock).
     """
     run = SyncRun(job)
-    if check_mode:
-        plan_sync(run)
-        return run
-    job.local.prepare_writes()
-    with HostLock(job.base_path + ".lock", job.lock_timeout, job.label):
-        plan_sync(run)
-        lease = _take_lease(run)
-        try:
-            if lease is not None:
-                plan_sync(run)  # listed again under the lease: nobody else writes the prefix now
-            _apply(run, lease)
-        finally:
-            if lease is not None:
-                if lease.lost:
-                    run.warnings.append(f"{job.label}: {lease.lost}")
-                lease.release()
+    try:
+        if check_mode:
+            plan_sync(run)
+            return run
+        job.local.prepare_writes()
+        with HostLock(job.base_path + ".lock", job.lock_timeout, job.label):
+            plan_sync(run)
+            lease = _take_lease(run)
+            try:
+                if lease is not None:
+                    plan_sync(run)  # listed again under the lease: nobody else writes the prefix now
+                _apply(run, lease)
+            finally:
+                if lease is not None:
+                    if lease.lost:
+                        run.warnings.append(f"{job.label}: {lease.lost}")
+                    lease.release()
+    except S32SError as e:
+        e.warnings.extend(run.warnings + run.skipped_warnings())  # reported with the failure
+        raise
     return run
 
 

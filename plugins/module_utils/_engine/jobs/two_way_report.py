@@ -104,8 +104,7 @@ def to_result(run: SyncRun, *, check_mode: bool, diff: bool, list_files: bool = 
     if plan.pending:
         warnings.append(f"{run.job.label}: readonly: {len(plan.pending)} local change(s) not uploaded, first "
                         f"{plan.pending[0]!r}")
-    for p, reason in (run.local.skipped + run.remote.rejected)[:20]:
-        warnings.append(f"{run.job.label}: skipped {p!r}: {reason}")
+    warnings.extend(run.skipped_warnings())
     result: dict[str, t.Any] = {
         "changed": changed, "changed_local": changed_local, "status": status, "msg": msg, **counts,
         "warnings": warnings,

@@ -53,18 +53,29 @@ class Ids(t.NamedTuple):
 
 
 def resolve_ids(owner: t.Optional[str], group: t.Optional[str]) -> Ids:
-    """Resolve ``owner``/``group`` names (or numbers) to ids.
+    """Resolve ``owner``/``group`` names (or numbers) to ids (``-1``: keep).
 
-    :raises KeyError: an unknown user or group name.
+    :raises ConfigError: naming only what does not exist on this host (the
+        owner, the group, or both).
     """
     import grp  # pylint: disable=import-outside-toplevel
     import pwd  # pylint: disable=import-outside-toplevel
 
     uid = gid = -1
-    if owner:
-        uid = int(owner) if owner.isdigit() else pwd.getpwnam(owner).pw_uid
-    if group:
-        gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
+    missing = []
+    try:
+        if owner:
+            uid = int(owner) if owner.isdigit() else pwd.getpwnam(owner).pw_uid
+    except KeyError:
+        missing.append(f"owner {owner!r}")
+    try:
+        if group:
+            gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
+    except KeyError:
+        missing.append(f"group {group!r}")
+    if missing:
+        verb = "does not exist" if len(missing) == 1 else "do not exist"
+        raise ConfigError(f"{' and '.join(missing)} {verb} on this host")
     return Ids(uid, gid)
 
 
@@ -216,13 +227,9 @@ class LocalSide:
     def prepare_writes(self) -> None:
         """Resolve ``owner``/``group`` before any change.
 
-        :raises ConfigError: the owner or group does not exist on this host.
+        :raises ConfigError: the owner or group does not exist on this host (``resolve_ids``).
         """
-        try:
-            self._ids = resolve_ids(self.writes.owner, self.writes.group)
-        except KeyError:
-            raise ConfigError(f"owner {self.writes.owner!r} or group {self.writes.group!r} does not exist on "
-                              f"this host") from None
+        self._ids = resolve_ids(self.writes.owner, self.writes.group)
 
     @property
     def ids(self) -> Ids:

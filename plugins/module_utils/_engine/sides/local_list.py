@@ -20,6 +20,10 @@ from ..paths import is_within, local_path, symlinked_parent, unsafe_reason
 from .tree import FOLLOW_INSIDE_ROOT, FOLLOW_NEVER, TEMP_NAME_RE, Entry, Tree, local_entry
 
 
+#: ``errno`` of a path removed (or whose directory was replaced) since it was listed: it is simply gone.
+GONE = (errno.ENOENT, errno.ENOTDIR)
+
+
 def _join(parent: str, name: str) -> str:
     return f"{parent}/{name}" if parent else name
 
@@ -33,12 +37,15 @@ def walk_local(root: str, ignore: IgnoreRules, follow_symlinks: str = FOLLOW_INS
     Symlinks follow ``follow_symlinks``: ``inside_root`` follows links whose
     target resolves inside ``root`` and skips the others; ``always`` follows
     every link; ``never`` skips every link. Broken links are skipped and
-    reported, never an exception. Directory loops are cut.
+    reported, never an exception. Directory loops are cut. A file or directory
+    removed between the listing of its directory and its ``lstat`` (or its
+    own listing) is absent, as it would be in a listing made a moment later.
 
     :param root: absolute directory; a symlink to a directory is fine.
     :param must_exist: when ``True`` a missing ``root`` raises; otherwise it
         gives an empty tree (a pull into a new directory).
-    :raises ConfigError: ``root`` is missing (when it must exist) or not a directory.
+    :raises ConfigError: ``root`` is missing (when it must exist), not a
+        directory, or removed while it was listed.
     """
     tree = Tree()
     try:
@@ -60,6 +67,12 @@ def walk_local(root: str, ignore: IgnoreRules, follow_symlinks: str = FOLLOW_INS
         try:
             with os.scandir(abs_dir) as it:
                 items = list(it)
+        except FileNotFoundError:
+            if not rel_dir:
+                raise ConfigError(f"local directory {root} vanished while it was listed") from None
+            tree.dirs.discard(rel_dir)  # removed since its parent was listed: gone, with what it held
+            tree.dir_attrs.pop(rel_dir, None)
+            continue
         except OSError as e:
             tree.errors.append((rel_dir or ".", f"cannot list directory: {e.strerror}"))
             continue
@@ -95,6 +108,8 @@ def walk_local(root: str, ignore: IgnoreRules, follow_symlinks: str = FOLLOW_INS
                         tree.skipped.append((relpath, "broken symlink"))
                         continue
             except OSError as e:
+                if e.errno in GONE:  # removed since its directory was listed: absent, as if listed a moment later
+                    continue
                 tree.errors.append((relpath, f"cannot stat: {e.strerror}"))
                 continue
             mode = st.st_mode
@@ -119,13 +134,23 @@ def walk_dest_local(root: str, ignore: IgnoreRules) -> Tree:
     """List a pull destination: like :func:`walk_local` with symlinks never
     followed; a symlink is listed as an entry of its own (so that it can be
     replaced or unlinked, never its target). A missing ``root`` is an empty tree.
+    A link removed since its directory was listed (a release's ``current``
+    link being replaced) is absent, as :func:`walk_local` has it.
+
+    :raises ConfigError: a listed link cannot be ``lstat``'ed for another reason
+        (naming it; raised while planning, before any change).
     """
     tree = walk_local(root, ignore, FOLLOW_NEVER, must_exist=False)
     links = [p for p, r in tree.skipped if r.startswith("symlink")]
     tree.skipped = [(p, r) for p, r in tree.skipped if not r.startswith("symlink")]
     real_root = os.path.realpath(root)
     for relpath in links:
-        st = os.lstat(os.path.join(real_root, *relpath.split("/")))
+        try:
+            st = os.lstat(os.path.join(real_root, *relpath.split("/")))
+        except OSError as e:
+            if e.errno in GONE:
+                continue
+            raise ConfigError(f"cannot read the symlink {relpath!r} in {root}: {e.strerror}") from None
         tree.entries[relpath] = Entry(relpath, -1, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino)
     return tree
 

@@ -20,12 +20,14 @@ from ansible_collections.s32s.sync.plugins.module_utils._engine.config.ignore im
 from ansible_collections.s32s.sync.plugins.module_utils._engine.config.maps import S3Location
 from ansible_collections.s32s.sync.plugins.module_utils._engine.config.options import SyncOptions
 from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.executor import Applied
-from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.runner import Pair, PairRun
+from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import ConfigError
+from ansible_collections.s32s.sync.plugins.module_utils._engine.jobs.runner import Pair, PairRun, PlanningError
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.local import LocalSide
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.s3 import S3Side
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.s3store import S3Store
 from ansible_collections.s32s.sync.plugins.module_utils._engine.state.unreported import is_marked, mark
-from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import finish, finish_without_controller
+from ansible_collections.s32s.sync.plugins.module_utils._glue_tail import (
+    MAX_WARNINGS, fail_on_error, finish, finish_without_controller)
 
 
 class FakeModule:
@@ -188,3 +190,32 @@ def test_without_a_controller_a_result_written_to_a_tostop_terminal_does_not_sto
     os.waitpid(pid, 0)
     os.close(master)
     assert b'{"changed": true}' in out and out.rstrip().endswith(b'exited'), out
+
+
+# --- a failed run carries its warnings ------------------------------------------------
+
+def test_a_refused_plan_carries_the_job_and_map_warnings(tmp_path):
+    """The warning that explains the refusal (a mistyped map field) goes with it, as with a success."""
+    run, _marker = make_run(tmp_path, status='refused', inherited=False)
+    run.error = "map 'site': 3 deletion(s) exceed max_delete=50% (limit 2); nothing was changed"
+    run.warnings.append("map 'site': a warning of the run")
+    run.src.skipped.append(('fifo', 'not a regular file (FIFO, socket or device)'))
+    module = FakeModule()
+    with pytest.raises(SystemExit, match='1'):
+        fail_on_error(module, PlanningError(run.error, [run]), SyncOptions(),
+                      warnings=["map 'site' in option 'maps': unknown field 'fles' ignored"])
+    assert module.warnings == ["map 'site' in option 'maps': unknown field 'fles' ignored",
+                               "map 'site': a warning of the run",
+                               "map 'site': skipped 'fifo': not a regular file (FIFO, socket or device)"]
+    assert 'warnings' not in module.result and module.result['changed'] is False
+    assert module.result['maps'][0]['status'] == 'refused'
+
+
+def test_an_error_carries_its_own_warnings_and_at_most_max_warnings():
+    error = ConfigError("option 'mode' is invalid")
+    error.warnings.extend('w%d' % i for i in range(MAX_WARNINGS + 5))
+    module = FakeModule()
+    with pytest.raises(SystemExit, match='1'):
+        fail_on_error(module, error, None, warnings=['job'])
+    assert module.warnings == ['job'] + ['w%d' % i for i in range(MAX_WARNINGS - 1)]
+    assert module.result == {'msg': "option 'mode' is invalid", 'changed': False}

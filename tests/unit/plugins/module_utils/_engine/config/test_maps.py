@@ -219,6 +219,18 @@ def test_unknown_fields_warn_and_are_ignored():
     assert any("'delete'" in w for w in warnings)
 
 
+def test_an_unknown_field_close_to_a_known_one_is_named_as_a_typo():
+    """``fles`` (a typo of ``files``) silently turns a files map into a directory map: the warning
+    and the note a refusal of the map carries (``unknown_note``) say so."""
+    maps, warnings = load_maps([one(fles=["site.conf"], zzz=1)], "master", SRC)
+    assert maps[0].files is None and maps[0].unknown_fields == ("fles", "zzz")
+    assert warnings == [f"map 'site' in {SRC}: unknown field 'fles' ignored (a typo of 'files'?)",
+                        f"map 'site' in {SRC}: unknown field 'zzz' ignored"]
+    assert maps[0].unknown_note == ("; note: this map has unknown field 'fles' ignored (a typo of 'files'?), "
+                                    "unknown field 'zzz' ignored")
+    assert load_maps([one()], "master", SRC)[0][0].unknown_note == ""
+
+
 # --- names, duplicates, order ---------------------------------------------------
 
 def test_sorted_by_name_as_s32s_does():

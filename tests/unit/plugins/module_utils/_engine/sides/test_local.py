@@ -19,7 +19,7 @@ import stat
 import pytest
 
 from ansible_collections.s32s.sync.plugins.module_utils._engine.config.ignore import IgnoreRules
-from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import StoreError
+from ansible_collections.s32s.sync.plugins.module_utils._engine.errors import ConfigError, StoreError
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.local import (
     ChangedSinceListed, LocalSide, WriteOptions)
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.tree import TEMP_NAME_RE, Entry
@@ -560,3 +560,25 @@ def test_fix_mode_and_owner_refuses_a_file_replaced_since_the_listing(root):
         pytest.skip("the file system reused the inode number")
     with pytest.raises(ChangedSinceListed):
         side(root).fix_mode_and_owner("f", False, 0o600, -1, -1, ino)
+
+
+# --- owner and group ------------------------------------------------------------------
+
+@pytest.mark.parametrize("owner, group, message", [
+    ("nosuchuser-s32s", None, "owner 'nosuchuser-s32s' does not exist on this host"),
+    (None, "nosuchgroup-s32s", "group 'nosuchgroup-s32s' does not exist on this host"),
+    ("0", "nosuchgroup-s32s", "group 'nosuchgroup-s32s' does not exist on this host"),
+    ("nosuchuser-s32s", "nosuchgroup-s32s", "owner 'nosuchuser-s32s' and group 'nosuchgroup-s32s' do not exist "
+                                            "on this host"),
+])
+def test_prepare_writes_names_only_what_is_missing(root, owner, group, message):
+    """A missing owner is named alone (not ``or group None``), a missing group too."""
+    with pytest.raises(ConfigError) as info:
+        side(root, writes=WriteOptions(owner=owner, group=group)).prepare_writes()
+    assert info.value.msg == message
+
+
+def test_prepare_writes_known_names_and_numbers(root):
+    resolved = side(root, writes=WriteOptions(owner="0", group="0"))
+    resolved.prepare_writes()
+    assert tuple(resolved.ids) == (0, 0)

@@ -388,3 +388,75 @@ def test_dest_keeps_other_skips_and_temp_files(root):
     assert tree.entries == {}
     assert set(skipped(tree)) == {"fifo"}
     assert tree.temp_files == [".s32s-tmp-00000000000000aa"]
+
+
+# --- paths that change while they are listed --------------------------------------------
+
+def _removing_after_scandir(monkeypatch, doomed):
+    """``os.scandir`` that lists a directory, then removes ``doomed`` (paths) before the caller stats them."""
+    real_scandir = os.scandir
+
+    class Listing:
+        def __init__(self, path):
+            self.items = list(real_scandir(path))
+            for path_ in doomed:
+                if os.path.dirname(str(path_)) == os.path.realpath(path) and os.path.lexists(path_):
+                    if os.path.isdir(path_) and not os.path.islink(path_):
+                        for name in os.listdir(path_):
+                            os.unlink(os.path.join(path_, name))
+                        os.rmdir(path_)
+                    else:
+                        os.unlink(path_)
+
+        def __enter__(self):
+            return iter(self.items)
+
+        def __exit__(self, *exc):
+            return False
+    monkeypatch.setattr(_local_list.os, "scandir", Listing)
+
+
+@pytest.mark.parametrize("follow", ["inside_root", "never"])
+def test_a_file_removed_after_its_directory_was_listed_is_absent(root, monkeypatch, follow):
+    write(root / "stays")
+    write(root / "goes")
+    write(root / "sub" / "f")
+    (root / "link").symlink_to("stays")
+    _removing_after_scandir(monkeypatch, [root / "goes", root / "link", root / "sub"])
+    tree = walk(root, follow)
+    assert sorted(tree.entries) == ["stays"] and tree.errors == [] and tree.skipped == []
+    assert tree.dirs == set() and "sub" not in tree.dir_attrs
+
+
+def test_dest_a_link_removed_after_its_directory_was_listed_is_absent(root, monkeypatch):
+    """A release's ``current`` link replaced while a pull lists the destination: gone, no errno."""
+    write(root / "plain")
+    (root / "churn").mkdir()
+    for i in range(3):
+        (root / "churn" / ("l%d" % i)).symlink_to("nowhere")
+    real_lstat = os.lstat
+
+    def lstat(path, *args, **kw):
+        if os.path.basename(str(path)) == "l1":
+            removed.append(path)
+            os.unlink(path)  # removed between the listing and the lstat of the link
+        return real_lstat(path, *args, **kw)
+    removed = []
+    monkeypatch.setattr(_local_list.os, "lstat", lstat)
+    tree = walk_dest_local(str(root), NO_RULES)
+    assert sorted(tree.entries) == ["churn/l0", "churn/l2", "plain"] and tree.errors == []
+    assert len(removed) == 1
+
+
+def test_dest_a_link_that_cannot_be_read_is_a_clear_error(root, monkeypatch):
+    (root / "current").symlink_to("releases/1")
+    real_lstat = os.lstat
+
+    def lstat(path, *args, **kw):
+        if os.path.basename(str(path)) == "current":
+            raise PermissionError(13, "Permission denied")
+        return real_lstat(path, *args, **kw)
+    monkeypatch.setattr(_local_list.os, "lstat", lstat)
+    with pytest.raises(ConfigError) as info:
+        walk_dest_local(str(root), NO_RULES)
+    assert info.value.msg == "cannot read the symlink 'current' in %s: Permission denied" % root
