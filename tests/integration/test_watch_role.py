@@ -249,7 +249,6 @@ def test_the_unit_file_passes_systemd_analyze_verify(installed, ansible_env):
     assert '\nCapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_DAC_OVERRIDE CAP_CHOWN CAP_FOWNER\n' in units['two-way']
 
 
-
 #: Role variables as ``-e key=value`` gives them (strings; INI inventories and AWX text fields too) -> the
 #: value the configuration file must hold (a JSON number or boolean, never a string).
 AS_TEXT = {'watch_settle_s': ('0.5', 0.5), 'watch_settle_max_s': ('30', 30.0),
@@ -294,6 +293,7 @@ def test_numbers_and_booleans_given_as_text_are_converted(tmp_path, ansible_env)
         assert '\nTimeoutStopSec=20\n' in f.read()
     # the same values as text again: nothing changes
     assert host.run(*args).changed == {'box': 0}
+
 
 #: case -> (role variables over the valid ones, words the error must contain)
 BAD_VARIABLES = {

@@ -59,7 +59,7 @@ def unowned_obstacles(plan: Plan, dst: Tree, *, files_map: bool, local: bool = T
     if not targets:
         return []
     deleted = {a.relpath for a in plan.actions if a.kind == DELETE}
-    unlisted = {p: why for p, why in dst.skipped + dst.rejected} if local else {}
+    unlisted = dict(dst.skipped + dst.rejected) if local else {}
     below: t.Optional[set[str]] = None
     found: list[Obstacle] = []
     for target in targets:

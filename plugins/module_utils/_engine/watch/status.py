@@ -49,7 +49,6 @@ def _tables(db: sqlite3.Connection) -> set[str]:
     return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
 
-
 def read_status(state_dir: str, map_names: t.Sequence[str]) -> dict[str, t.Any]:
     """The status document: ``{"running": bool, "maps": [...]}``, one entry per
     configured map (zeros and ``null`` before the first run). ``watching`` is

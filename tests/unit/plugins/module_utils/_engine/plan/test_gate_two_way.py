@@ -65,8 +65,9 @@ def test_an_empty_side_with_a_base_refuses_deletions_on_the_other(side, empty_si
     check([delete(side, "a")], base_size=0, max_delete="unlimited", **kw)  # no base: nothing to compare
 
 
-@pytest.mark.parametrize("side,empty_side,back", [(REMOTE, "local", "download them again from the S3 prefix"),
-                                                   (LOCAL, "remote", "upload them again from the local directory")])
+@pytest.mark.parametrize("side,empty_side,back", [
+    (REMOTE, "local", "download them again from the S3 prefix"),
+    (LOCAL, "remote", "upload them again from the local directory")])
 def test_the_refusal_of_an_emptied_side_says_both_ways_out(side, empty_side, back):
     """The host is stuck until the operator says which side is right: the message names the restore
     (delete=false) and the propagation (allow_empty_source=true, and a max_delete that allows it)."""

@@ -13,6 +13,7 @@ from ansible_collections.s32s.sync.plugins.module_utils._engine.plan.obstacles i
 from ansible_collections.s32s.sync.plugins.module_utils._engine.plan.plan import make_plan
 from ansible_collections.s32s.sync.plugins.module_utils._engine.sides.tree import Entry, Tree
 
+
 def tree(files=(), links=(), dirs=(), skipped=()):
     out = Tree()
     for relpath in files:

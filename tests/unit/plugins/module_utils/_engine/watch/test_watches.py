@@ -231,4 +231,3 @@ def test_a_failed_attempt_closes_what_it_leaked_but_not_the_observers_own(servic
     finally:
         os.close(observer.own)
         os.close(bystander)
-
