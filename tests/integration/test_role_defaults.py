@@ -55,8 +55,10 @@ def play(hosts, role, defaults, *, check=False, role_vars=None, post_tasks=None)
     """A play of ``role`` on ``hosts`` with ``module_defaults`` ``defaults``; failures are ignored (and
     asserted by the test), so that a refused case does not end the run."""
     out = {'name': '%s on %s' % (role, ', '.join(hosts)), 'hosts': ':'.join(hosts), 'gather_facts': False,
-           'ignore_errors': True, 'check_mode': check, 'diff': check, 'module_defaults': defaults,
+           'ignore_errors': True, 'module_defaults': defaults,
            'roles': [{'role': 's32s.sync.' + role, 'vars': role_vars or {}}]}
+    if check:  # check_mode: false would override --check
+        out.update(check_mode=True, diff=True)
     if post_tasks:
         out['post_tasks'] = post_tasks
     return out
@@ -160,3 +162,75 @@ def test_module_defaults_reach_the_roles(s3, tmp_path, ansible_env):
         args = module(task, host)['invocation']['module_args']
         assert {k: args[k] for k in OLD_DEFAULTS[role]} == OLD_DEFAULTS[role], (role, args)
         assert args['state_dir'] == os.path.join(tmp, 'state-' + host) and args['addressing_style'] == 'path'
+
+
+def test_role_messages_say_what_happened(s3, tmp_path, ansible_env):
+    """pull counts the modes it fixed; a bad pull_mode is named as the role variable; share says what
+    it did or would do, on which side, and nothing that did not happen."""
+    tmp = str(tmp_path)
+    b = s3.bucket
+    s3.client().put_object(Bucket=b, Key='msg/a.txt', Body=b'a\n')
+    root = {h: os.path.join(tmp, h, 'files') for h in ('sh1', 'sh2')}
+    for rel in ('a.txt', 'b.txt', 'c.txt'):
+        write(os.path.join(root['sh1'], rel), rel)
+    os.makedirs(root['sh2'])
+    hosts = {'pull_msg': {'pull_s3': b + '/msg', 'pull_dest': os.path.join(tmp, 'pull_msg')},
+             'pull_badmode': {'pull_s3': b + '/msg', 'pull_dest': os.path.join(tmp, 'pull_badmode'),
+                              'pull_mode': 644, 'pull_directory_mode': 'rwx'},
+             'sh1': {'share_s3': b + '/team', 'share_path': root['sh1'], 'share_replica': 'sh1'},
+             'sh2': {'share_s3': b + '/team', 'share_path': root['sh2'], 'share_replica': 'sh2'}}
+    defaults = {'group/s32s.sync.s32s': dict(connection(s3), addressing_style='path',
+                                             state_dir=os.path.join(tmp, 'state-{{ inventory_hostname }}'))}
+    # ansible_check_mode, which the messages read, is --check only (not the check_mode keyword): three runs
+    runs = [
+        ([play(['pull_msg', 'pull_badmode'], 'pull', defaults)], ()),
+        ([play(['pull_msg'], 'pull', defaults, role_vars={'pull_mode': '0600'}),
+          play(['sh1'], 'share', defaults)], ('--check', '--diff')),
+        ([play(['pull_msg'], 'pull', defaults, role_vars={'pull_mode': '0600'}),
+          play(['sh1'], 'share', defaults),
+          play(['sh1', 'sh2'], 'share', defaults, post_tasks=[{
+              'name': 'Delete c.txt', 'ansible.builtin.file': {'path': os.path.join(root['sh1'], 'c.txt'),
+                                                                'state': 'absent'},
+              'when': "inventory_hostname == 'sh1'"}]),
+          play(['sh1'], 'share', defaults)], ()),
+    ]
+    results, out, err = [], '', ''
+    for plays, args in runs:
+        _rc, found, run_out, run_err = run_playbook(plays, ansible_env, tmp_path, '-i', inventory(tmp, hosts), *args)
+        results, out, err = results + found, out + run_out, err + run_err
+    assert s3.secret_key not in out + err
+
+    def msgs(task, host):
+        found = results_of(results, task, host)
+        assert found, (host, task, out[-4000:], err[-2000:])
+        return [(r.get('msg'), bool(r.get('changed'))) for r in found]
+
+    # pull: the first run downloads; a new pull_mode fixes the file already in sync (changed, counted)
+    shown = msgs('Show what the pull did', 'pull_msg')
+    assert len(shown) == 3 and shown[0][0].startswith('downloaded 1 new and 0 changed file(s), deleted 0, fixed')
+    assert 'would download 0 new and 0 changed file(s), would delete 0, would fix the mode or owner of 1 path(s) ' \
+           'already in sync;' in shown[1][0]
+    assert 'downloaded 0 new and 0 changed file(s), deleted 0, fixed the mode or owner of 1 path(s) ' \
+           'already in sync;' in shown[2][0]
+    assert [r['changed'] for r in results_of(results, PULL, 'pull_msg')] == [True, True, True]
+    # a bad mode is refused before the module runs, by the names of the role's variables
+    [(refused, _)] = msgs('The modes are quoted octal strings', 'pull_badmode')
+    assert refused.startswith("pull_mode must be a quoted octal mode like '0644'") and 'got 644;' in refused
+    assert 'pull_directory_mode must be a quoted octal mode' in refused and refused.endswith('got "rwx"')
+    # (the play ignores errors, so the module ran too and refused the mode as well: nothing written)
+    assert [bool(r.get('failed')) for r in results_of(results, PULL, 'pull_badmode')] == [True]
+    assert not os.path.exists(os.path.join(tmp, 'pull_badmode'))
+
+    # share on sh1: its three files go up (check mode: would), nothing changes locally, no handler topic
+    local, summary = msgs('Report the local change', 'sh1'), msgs('Show what the sync did', 'sh1')
+    assert local[0] == ('no local change in %s; would upload 3 in S3' % root['sh1'], False)
+    assert summary[0][0] == 'would upload 3 in S3; 0 conflict(s), 0 unchanged'
+    assert local[1] == ('no local change in %s; uploaded 3 in S3' % root['sh1'], False)
+    assert summary[1][0] == 'uploaded 3 in S3; 0 conflict(s), 0 unchanged'
+    # then nothing to do on sh1, three downloads on sh2 (a local change: changed)
+    assert local[2] == ('no local change in %s' % root['sh1'], False)
+    assert summary[2][0] == 'nothing changed; 0 conflict(s), 3 unchanged'
+    assert msgs('Report the local change', 'sh2') == [('downloaded 3 in %s' % root['sh2'], True)]
+    # c.txt deleted on sh1: the deletion goes to S3
+    assert local[3] == ('no local change in %s; deleted 1 in S3' % root['sh1'], False)
+    assert summary[3][0] == 'deleted 1 in S3; 0 conflict(s), 2 unchanged'
