@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: s32s.sync contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""``module_defaults: group/aws:`` for the s32s.sync modules (controller side).
+"""``module_defaults`` for the s32s.sync modules (controller side): ``group/aws``, and an omitted
+argument that falls through to ``module_defaults``.
 
 **PRIVATE**: this module is internal to the s32s.sync collection.
 
@@ -14,6 +15,16 @@ already got from ansible-core: its own arguments, the module's own
 options (``amazon.aws``'s ``aws_argument_spec()``: credentials, profile,
 endpoint, region, certificates, ``aws_config``) are taken, the options every
 module of the group accepts; anything else in ``group/aws`` is left out.
+
+ansible-core drops a task argument whose value is ``omit`` together with what
+``module_defaults`` gave that option ("omit == obliterate", ansible-core's
+``ChainTemplar``), so a role that passes ``omit`` for a variable its user did not
+set would also hide the play's ``module_defaults`` (``max_delete``, ``delete``,
+credentials...) and the module's own default would apply. For the s32s.sync
+modules an omitted argument is not set: the action applies the task's
+``module_defaults`` of this collection (its own entry, then
+``group/s32s.sync.s32s``, computed as ansible-core does) to every option the
+task's arguments do not hold, then ``group/aws`` beneath both.
 """
 
 from __future__ import annotations
@@ -26,6 +37,9 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argument_spec
+
+#: This collection's action group (meta/runtime.yml) as ansible-core names it once ``module_defaults`` is loaded.
+OWN_GROUP = "group/s32s.sync.s32s"
 
 #: The names ``group/aws`` may carry after ansible-core has loaded ``module_defaults``
 #: (``aws`` becomes ``ansible.builtin.aws``, whose group extends the other two).
@@ -57,24 +71,58 @@ def aws_group_entries(module_defaults: t.Any) -> list[t.Any]:
             for group in AWS_GROUPS if "group/" + group in defaults]
 
 
+def own_entries(module_defaults: t.Any, action: str) -> list[t.Any]:
+    """The ``module_defaults`` values of this collection that ansible-core gives a task of ``action``,
+    lowest first: ``group/s32s.sync.s32s``, then the entry of ``action`` (its fully qualified name).
+
+    As ansible-core does (``module_common``), the entries of ``module_defaults`` (play, blocks, task)
+    are merged key by key first, so a block's ``group/s32s.sync.s32s`` replaces the play's whole.
+    A value is a dict or a template of one (not templated here).
+    """
+    if not module_defaults:
+        return []
+    if isinstance(module_defaults, Mapping):
+        module_defaults = [module_defaults]
+    merged: dict[str, t.Any] = {}
+    for defaults in module_defaults:
+        if isinstance(defaults, Mapping):
+            merged.update(defaults)
+    return [merged[key] for key in (OWN_GROUP, action) if key in merged]
+
+
+def layer(entries: t.Iterable[Mapping[str, t.Any]], names: Mapping[str, str]) -> dict[str, t.Any]:
+    """Merge dicts of options, a later one winning option by option: a name and its aliases
+    (``names``; a name not there is its own option) are one option, kept under the last name set."""
+    out: dict[str, t.Any] = {}
+    for entry in entries:
+        for name, value in entry.items():
+            option = names.get(name, name)
+            for other in [n for n in out if names.get(n, n) == option]:
+                del out[other]
+            out[name] = value
+    return out
+
+
 def merge_beneath(task_args: Mapping[str, t.Any], defaults: Mapping[str, t.Any],
-                  names: Mapping[str, str]) -> dict[str, t.Any]:
+                  names: Mapping[str, str], *, any_option: bool = False) -> dict[str, t.Any]:
     """``task_args`` plus each entry of ``defaults`` that the task does not set itself.
 
     :param task_args: the arguments the task already has (its own, then its
         ``module_defaults`` from ansible-core); they always win.
     :param defaults: ``group/aws`` defaults, merged and templated.
     :param names: option name or alias -> option name (:func:`option_names`);
-        an entry of ``defaults`` whose name is not here is left out.
+        an entry of ``defaults`` whose name is not here is left out, unless
+        ``any_option`` (then it is its own option).
     :returns: a new dict. An option set in ``task_args`` under any of its names
         (an alias included) takes nothing from ``defaults``, so the module never
         gets one option twice from two sources.
     """
-    given = {names[name] for name in task_args if name in names}
+    given = {names.get(name, name) for name in task_args}
     merged = dict(task_args)
     for name, value in defaults.items():
-        if name in names and names[name] not in given:
+        if (any_option or name in names) and names.get(name, name) not in given:
             merged[name] = value
+            given.add(names.get(name, name))
     return merged
 
 
@@ -101,16 +149,16 @@ class AwsGroupDefaultsAction(ActionBase):
         return result
 
     def _with_aws_group_defaults(self, task_vars: Mapping[str, t.Any]) -> dict[str, t.Any]:
-        """The task's arguments plus its ``group/aws`` defaults beneath them (templated)."""
-        merged: dict[str, t.Any] = {}
-        for entry in aws_group_entries(self._task.module_defaults):
-            if not isinstance(entry, Mapping):  # a template of a dict
-                entry = self._templar.template(entry)
-            if not isinstance(entry, Mapping):
-                raise AnsibleActionFail("module_defaults group/aws must be a dictionary of module options")
-            merged.update(entry)
+        """The task's arguments; beneath them this collection's ``module_defaults`` for the options
+        they do not hold (an omitted one included), then ``group/aws`` (templated)."""
+        names = option_names(aws_argument_spec())
+        own = layer((self._as_dict(entry, OWN_GROUP) for entry in
+                     own_entries(self._task.module_defaults, getattr(self._task, "resolved_action", None) or "")),
+                    names)
+        aws = layer((self._as_dict(entry, "group/aws") for entry in aws_group_entries(self._task.module_defaults)),
+                    names)
         task_args = dict(self._task.args)
-        with_defaults = merge_beneath(task_args, merged, option_names(aws_argument_spec()))
+        with_defaults = merge_beneath(merge_beneath(task_args, own, names, any_option=True), aws, names)
         added = {name: value for name, value in with_defaults.items() if name not in task_args}
         if not added:
             return task_args
@@ -120,3 +168,11 @@ class AwsGroupDefaultsAction(ActionBase):
         task_args.update((name, value) for name, value in self._templar.template(added).items()
                          if omit is None or value != omit)
         return task_args
+
+    def _as_dict(self, entry: t.Any, group: str) -> Mapping[str, t.Any]:
+        """A ``module_defaults`` value as a dict (a template of one is templated, not its values)."""
+        if not isinstance(entry, Mapping):  # a template of a dict
+            entry = self._templar.template(entry)
+        if not isinstance(entry, Mapping):
+            raise AnsibleActionFail(f"module_defaults {group} must be a dictionary of module options")
+        return entry

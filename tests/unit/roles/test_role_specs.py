@@ -5,7 +5,9 @@
 Defaults are written twice (defaults/main.yml for Ansible, meta/argument_specs.yml
 for validation and ansible-doc), as in prometheus-community's roles: these tests
 keep the copies equal, and check that every role variable reaches the module
-option of the same name with the module's own default.
+option of the same name. A variable whose option has a module default is null
+(not set) and omitted then, so that the play's module_defaults and then the
+module's own default apply; its argument spec names that default.
 """
 
 import os
@@ -65,6 +67,9 @@ def test_every_default_is_in_argument_specs_with_the_same_value(role):
     for name, value in defaults.items():
         assert name.startswith('%s_' % role), name
         assert name in opts, '%s is in defaults/main.yml but not in meta/argument_specs.yml' % name
+        if value is None:  # not set: no default in the spec either (ansible-doc shows null)
+            assert opts[name].get('default') is None, name
+            continue
         assert 'default' in opts[name], '%s has no default in meta/argument_specs.yml' % name
         assert opts[name]['default'] == value, name
         assert type(opts[name]['default']) is type(value), name  # True != 1, '' != []
@@ -78,7 +83,7 @@ def test_every_argument_spec_option_has_a_default(role):
         assert name in defaults or spec.get('required'), '%s has no default in defaults/main.yml' % name
         assert spec.get('description'), '%s is not documented' % name
         if 'choices' in spec:
-            assert spec['default'] in spec['choices'], name
+            assert spec.get('default') in spec['choices'], name
 
 
 @pytest.mark.parametrize('role', SPEC_ROLES)
@@ -101,7 +106,13 @@ def test_role_variables_are_module_options_with_the_module_defaults(role):
         assert option in spec, '%s: the module has no option %r' % (name, option)
         module_default = spec[option].get('default')
         if module_default is not None:
-            assert value == module_default, '%s: role default %r, module default %r' % (name, value, module_default)
+            # not set, so that module_defaults apply; the spec says which default applies then
+            assert value is None, '%s: role default %r hides module_defaults' % (name, value)
+            shown = (str(module_default).lower() if isinstance(module_default, bool) else
+                     '%g' % module_default if isinstance(module_default, float) else str(module_default))
+            assert ('module default V(%s).' % shown) in options(role)[name]['description'][-1], name
+            if 'choices' in spec[option]:
+                assert set(options(role)[name]['choices']) == set(spec[option]['choices']) | {'', None}, name
         else:  # no module default: the role's "not set" value is empty and omitted
             assert value in ('', [], {}), '%s: %r although the module has no default' % (name, value)
 
@@ -116,10 +127,13 @@ def test_the_task_passes_every_variable_to_its_option(role):
     defaults = load(role, 'defaults', 'main.yml')
     passed = set()
     for option, expr in args.items():
-        (var,) = re.findall(r'\b(%s\w+)' % prefix, expr)
+        (var,) = set(re.findall(r'\b(%s\w+)' % prefix, expr))
         assert var == prefix + option, (option, expr)
         if var in defaults and defaults[var] in ('', [], {}):
             assert 'default(omit, true)' in expr, '%s: an empty value must be omitted' % option
+        if var in defaults and defaults[var] is None:  # null or '' is not set; false, 0 are values
+            assert expr in ("{{ omit if %s in [none, ''] else %s }}" % (var, var),
+                            "{{ omit if %s in [none, ''] else %s | string }}" % (var, var)), expr
         passed.add(var)
     expected = {v for v in defaults if v[len(prefix):] not in ROLE_ONLY[role]}
     expected |= {name for name, spec in options(role).items() if spec.get('required')}
@@ -157,7 +171,9 @@ def test_handlers_restart_on_their_topic_only_and_the_public_topic_is_always_def
     assert restart['loop'] == '{{ %s_restart_services }}' % role
     assert restart['when'] == 'not ansible_check_mode'
     assert noop['listen'] == '%s changed' % topic and noop['ansible.builtin.meta'] == 'noop'
-    (task,) = [t for t in load(role, 'tasks', 'main.yml') if module in t and 'notify' in t]
+    tasks = load(role, 'tasks', 'main.yml')
+    tasks = [t for block in tasks for t in block.get('block', [block])]
+    (task,) = [t for t in tasks if module in t and 'notify' in t]
     assert task['notify'] == ("{{ ['%s changed'] + (['%s restart services'] "
                               "if %s_restart_services | length > 0 else []) }}" % (topic, topic, role))
 

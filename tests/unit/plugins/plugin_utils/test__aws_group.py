@@ -9,8 +9,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import aws_argu
 from ansible_collections.s32s.sync.plugins.plugin_utils._aws_group import (
     AwsGroupDefaultsAction,
     aws_group_entries,
+    layer,
     merge_beneath,
     option_names,
+    own_entries,
 )
 
 NAMES = option_names(aws_argument_spec())
@@ -63,6 +65,7 @@ class Task:
     def __init__(self, args, module_defaults):
         self.args = args
         self.module_defaults = module_defaults
+        self.resolved_action = 's32s.sync.s32s_pull'
 
 
 class Templar:
@@ -100,9 +103,42 @@ def test_the_action_templates_only_what_it_adds_and_drops_omitted_values():
 
 
 def test_the_action_passes_the_task_unchanged_without_group_aws():
-    plugin = action({'s3': 'b/p'}, [{'group/s32s.sync.s32s': {'endpoint_url': 'E'}}])
-    assert plugin._with_aws_group_defaults({}) == {'s3': 'b/p'}
+    # ansible-core already gave the task what group/s32s.sync.s32s sets (nothing was omitted)
+    plugin = action({'s3': 'b/p', 'endpoint_url': 'E'}, [{'group/s32s.sync.s32s': {'endpoint_url': 'E'}}])
+    assert plugin._with_aws_group_defaults({}) == {'s3': 'b/p', 'endpoint_url': 'E'}
     assert plugin._templar.templated == []
+
+
+def test_own_entries_as_ansible_core_merges_them():
+    play = {'group/s32s.sync.s32s': {'delete': False, 'region': 'play'}, 'group/aws': {'region': 'aws'}}
+    block = {'s32s.sync.s32s_pull': {'max_delete': '0'}, 's32s.sync.s32s_push': {'max_delete': '9'}}
+    task = {'group/s32s.sync.s32s': '{{ ours }}'}
+    assert own_entries([play, block], 's32s.sync.s32s_pull') == [{'delete': False, 'region': 'play'},
+                                                                 {'max_delete': '0'}]
+    # a later group/s32s.sync.s32s replaces the earlier one as a whole, as in ansible-core
+    assert own_entries([play, block, task], 's32s.sync.s32s_push') == ['{{ ours }}', {'max_delete': '9'}]
+    assert own_entries(None, 's32s.sync.s32s_pull') == own_entries([{'group/aws': {}}], 'x') == []
+
+
+def test_layer_keeps_one_name_per_option_the_last_set():
+    assert layer([{'aws_access_key_id': 'G', 'delete': False}, {'access_key': 'M'}], NAMES) == {
+        'delete': False, 'access_key': 'M'}
+
+
+def test_an_omitted_argument_falls_through_to_module_defaults():
+    """A role passes omit for what its user did not set; ansible-core then drops the option and its
+    module_defaults too: the action gives the module the module's entry, else our group, else group/aws."""
+    variables = {'ours': {'delete': False, 'max_delete': '{{ budget }}', 'aws_access_key_id': 'OURS',
+                          'region': 'ours'},
+                 'budget': '0', 'omit': '__omit_place_holder__x'}
+    defaults = [{'group/aws': {'access_key': 'AWS', 'region': 'aws', 'profile': 'p'},
+                 'group/s32s.sync.s32s': '{{ ours }}',
+                 's32s.sync.s32s_pull': {'region': 'pull', 'concurrency': 2},
+                 's32s.sync.s32s_push': {'lock_timeout': 1}}]
+    plugin = action({'s3': 'b/p', 'concurrency': 4}, defaults, variables)
+    assert plugin._with_aws_group_defaults(variables) == {
+        's3': 'b/p', 'concurrency': 4, 'delete': False, 'max_delete': '0', 'aws_access_key_id': 'OURS',
+        'region': 'pull', 'profile': 'p'}
 
 
 def test_a_group_aws_that_is_no_dictionary_fails():
