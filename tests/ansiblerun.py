@@ -143,7 +143,8 @@ class Runner:
                         ANSIBLE_RETRY_FILES_ENABLED='0', ANSIBLE_LOCAL_TEMP=os.path.join(workdir, 'ansible-tmp'))
         self.secrets = [s for s in secrets if s]
 
-    def run(self, inventory, playbook, *args, extra_vars=None, limit=None):
+    def run(self, inventory, playbook, *args, extra_vars=None, limit=None, fails=False):
+        """Run the playbook; it must succeed (``fails``: it must fail; the process is returned)."""
         cmd = [os.path.join(os.path.dirname(self.env.get('ANSIBLE_PYTHON_INTERPRETER', 'python')), 'ansible-playbook'),
                '-i', inventory, os.path.join(REPO_ROOT, 'playbooks', playbook)] + list(args)
         if extra_vars:
@@ -154,6 +155,9 @@ class Runner:
                               check=False)
         for secret in self.secrets:
             assert secret not in proc.stdout + proc.stderr, 'a secret leaked into the output of %s' % playbook
+        if fails:
+            assert proc.returncode != 0, proc.stdout[-6000:]
+            return proc
         assert proc.returncode == 0, 'rc=%d\n%s\n%s' % (proc.returncode, proc.stdout[-6000:], proc.stderr[-3000:])
         run = Run(json.loads(proc.stdout[proc.stdout.index('{'):]))
         assert all(not s['failures'] and not s['unreachable'] for s in run.data['stats'].values()), run.data['stats']

@@ -14,7 +14,7 @@ import time
 
 import jinja2
 
-from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.status import read_status
+from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.status import status_of
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENGINE = os.path.join(REPO, 'plugins', 'module_utils', '_engine')
@@ -41,6 +41,17 @@ def wait_for(predicate, timeout=20.0, interval=0.05, what='condition'):
         if time.monotonic() >= deadline:
             raise AssertionError('timed out after %gs waiting for %s (last: %r)' % (timeout, what, value))
         time.sleep(interval)
+
+
+def refused_credentials(s3):
+    """Connection keys the server refuses, and the words of the error: a wrong secret key where the
+    server checks signatures (rclone: SignatureDoesNotMatch); where it does not (moto), an unknown
+    access key that the proxy answers with 403 AccessDenied, as a server that checks it would (the
+    fault lasts until the test's faults are cleared)."""
+    if s3.enforces_auth:
+        return {'secret_key': 'wrong-' + s3.secret_key}, 'SignatureDoesNotMatch: the secret key is wrong'
+    s3.fail(status=403, times=10 ** 9, where=lambda req: 'Credential=AKREFUSED/' in req.headers.get('authorization', ''))
+    return {'access_key': 'AKREFUSED'}, 'AccessDenied'
 
 
 class WatchHost:
@@ -120,7 +131,7 @@ class WatchHost:
 
     def status(self):
         """The status document, read in this process (the same code as ``status``; fast enough to poll)."""
-        return read_status(self.state_dir, [m['name'] for m in self.config['maps']])
+        return status_of(self.config_path)
 
     def cli_status(self):
         """The status document printed by ``bin/s32s-watch status``."""

@@ -21,9 +21,9 @@ import time
 
 import pytest
 
-from ansiblerun import REPO_ROOT, Runner, fake_watch_install, run_playbook, task_result, write
+from ansiblerun import REPO_ROOT, Run, Runner, fake_watch_install, run_playbook, task_result, write
 from s3servers import SERVER_NAMES, S3Endpoint
-from watchkit import wait_for
+from watchkit import refused_credentials, wait_for
 
 PLAYBOOK = os.path.join(REPO_ROOT, 'playbooks', 'watch.yml')
 HANDLER = 's32s.sync.watch : Restart s32s-watch'
@@ -41,7 +41,8 @@ def role_vars(tmp, **extra):
            'watch_install_dir': os.path.join(tmp, 'opt'), 'watch_state_dir': os.path.join(tmp, 'state'),
            'watch_virtualenv': False, 'watch_python': sys.executable, 'watch_service_manager': 'none',
            'watch_user': USER, 'watch_endpoint_url': 'http://127.0.0.1:9', 'watch_access_key': 'AKWATCH',
-           'watch_secret_key': SECRET, 'watch_session_token': TOKEN, 'watch_addressing_style': 'path'}
+           'watch_secret_key': SECRET, 'watch_session_token': TOKEN, 'watch_addressing_style': 'path',
+           'watch_check_store': False}  # no store behind this endpoint (test_the_check_... checks one)
     out.update(extra)
     return out
 
@@ -94,8 +95,8 @@ class Host:
         self.runner = Runner(ansible_env, tmp, secrets=[SECRET, TOKEN])
         self.book = playbook_with_handler(tmp)
 
-    def run(self, *args, **extra):
-        return self.runner.run(inventory(self.tmp, **dict(self.vars, **extra)), self.book, *args)
+    def run(self, *args, fails=False, **extra):
+        return self.runner.run(inventory(self.tmp, **dict(self.vars, **extra)), self.book, *args, fails=fails)
 
     def files(self):
         return snapshot(self.install_dir, self.state_dir)
@@ -382,7 +383,7 @@ def served(request, s3_servers, tmp_path_factory, ansible_env):
                 watch_endpoint_url=s3.endpoint_url, watch_access_key=s3.access_key, watch_secret_key=s3.secret_key,
                 watch_session_token='', watch_region=s3.region, watch_aws_config=s3.aws_config,
                 watch_settle_s=0.2, watch_settle_max_s=5, watch_retry_base_s=0.1, watch_retry_max_s=1,
-                watch_delete=True)
+                watch_delete=True, watch_check_store=True)
     host.runner.secrets.append(s3.secret_key)
     host.run()
     log = open(os.path.join(tmp, 'watch.log'), 'wb')  # pylint: disable=consider-using-with
@@ -457,3 +458,61 @@ def test_the_installed_service_sends_changes_and_stops_on_sigterm(served):
     with open(os.path.join(served.tmp, 'watch.log'), encoding='utf-8') as f:
         log = f.read()
     assert s3.secret_key not in log
+
+
+# -- the check of the connection before the configuration is written ---------------------------------
+
+@pytest.fixture(params=SERVER_NAMES)
+def store(request, s3_servers):
+    s3 = S3Endpoint(s3_servers.get(request.param))
+    s3.bucket = s3.create_bucket()
+    try:
+        yield s3
+    finally:
+        s3.clear_faults()
+
+
+CHECK_TASK = "s32s.sync.watch : The service can list every map's destination"
+
+
+def test_the_check_fails_the_play_on_refused_credentials_or_a_missing_bucket(store, tmp_path, ansible_env):
+    """One ListObjectsV2 per map before the configuration is written; refused credentials or a
+    missing bucket fail the play (in check mode too) with the map and the reason, leave the
+    configuration as it was, and show no credential (the Runner checks every output)."""
+    tmp = str(tmp_path)
+    maps = [{'name': 'site', 's3': '%s/site' % store.bucket, 'master': os.path.join(tmp, 'master')}]
+    host = Host(tmp, ansible_env, watch_maps=maps, watch_endpoint_url=store.endpoint_url,
+                watch_access_key=store.access_key, watch_secret_key=store.secret_key, watch_session_token='',
+                watch_region=store.region, watch_aws_config=store.aws_config, watch_check_store=True)
+    host.runner.secrets.append(store.secret_key)
+    with store.requests() as log:
+        run = host.run()
+    assert not run.results(CHECK_TASK)['box'].get('skipped') and not run.results(CHECK_TASK)['box'].get('failed')
+    assert log.count('ListObjectsV2') == len(log) == 1, log.ops()  # the check: one request, nothing written
+    config_path = os.path.join(host.install_dir, 'etc', 'config.json')
+    with open(config_path, 'rb') as f:
+        config = f.read()
+
+    missing = maps + [{'name': 'other', 's3': 'no-such-bucket-%s/x' % store.bucket, 'master': maps[0]['master']}]
+    proc = host.run('--check', fails=True, watch_maps=missing)  # check mode checks too
+    failure = proc.stdout.split('the configuration was not changed')[1].split('Check watch_access_key')[0]
+    assert "map 'other': listing s3://no-such-bucket-%s/x/ failed: NoSuchBucket" % store.bucket in failure, failure
+    assert "map 'site'" not in failure
+
+    wrong, reason = refused_credentials(store)
+    proc = host.run(fails=True, **{'watch_' + k: v for k, v in wrong.items()})
+    assert "map 'site': listing s3://%s/site/ failed: " % store.bucket in proc.stdout, proc.stdout[-3000:]
+    assert reason in proc.stdout
+    assert CONFIG_TASK not in task_names_of(proc.stdout)  # stopped before the configuration task
+    with open(config_path, 'rb') as f:
+        assert f.read() == config
+
+
+def task_names(run):
+    """The names of the tasks a Runner run reported (skipped ones too)."""
+    return [task['task']['name'] for play in run.data['plays'] for task in play['tasks']]
+
+
+def task_names_of(stdout):
+    """The names of the tasks in the json callback output of a failed run."""
+    return task_names(Run(json.loads(stdout[stdout.index('{'):])))

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: s32s.sync contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The command line ``s32s-watch``: ``run``, ``status``, ``rescan`` (README.md: exit codes).
+"""The command line ``s32s-watch``: ``run``, ``status``, ``rescan``, ``check`` (README.md: exit codes).
 
 **PRIVATE**: this module is internal to the s32s.sync collection.
 
@@ -23,11 +23,11 @@ import typing as t
 
 from ..errors import ConfigError
 from . import lockfile
-from .config import WatchConfig, load_config
+from .config import WatchConfig, load_config, parse_config
 from .log import JsonLog
 from .exitcodes import RC_CONFIG, RC_FAILED, RC_OK, RC_RUNNING, RC_STATE, RC_TIMEOUT
 from .queue import Queue
-from .status import read_status
+from .status import map_destinations, read_status
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,13 +38,14 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="s32s-watch", description="Keep directories in S3, continuously (s32s.sync).")
-    parser.add_argument("--config", help="the configuration file (default: the installed one)")
+    parser.add_argument("--config", help="the configuration file (default: the installed one; '-': read it from stdin)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sub.add_parser("run", help="run the service in the foreground until SIGTERM")
     sub.add_parser("status", help="print the status document (JSON)")
     rescan = sub.add_parser("rescan", help="reconcile every map now")
     rescan.add_argument("--timeout", type=float, default=600.0,
                         help="seconds to wait for the running service (default 600)")
+    sub.add_parser("check", help="list one key of each map's prefix with the configured credentials (JSON)")
     return parser
 
 
@@ -53,7 +54,7 @@ def _say(message: str) -> None:
 
 
 def _status(config: WatchConfig) -> dict[str, t.Any]:
-    return read_status(config.state_dir, [m.name for m in config.maps])
+    return read_status(config.state_dir, [m.name for m in config.maps], map_destinations(config))
 
 
 def _print_status(config: WatchConfig) -> int:
@@ -121,6 +122,31 @@ def _rescan_by_service(config: WatchConfig, pid: int, timeout: float) -> int:
     return rc if rc != RC_OK else (RC_OK if outcome else RC_FAILED)
 
 
+def _check(config: WatchConfig) -> int:
+    """One listing of at most one key per map (``probe.py``); prints ``{"ok", "maps"}``."""
+    from .probe import check_maps  # pylint: disable=import-outside-toplevel  # boto3: not for status
+    try:
+        maps = check_maps(config)
+    except ConfigError as e:
+        _say(e.msg)
+        return RC_CONFIG
+    ok = all(m["ok"] for m in maps)
+    sys.stdout.write(json.dumps({"ok": ok, "maps": maps}, indent=2) + "\n")
+    return RC_OK if ok else RC_FAILED
+
+
+def _load(path: str) -> WatchConfig:
+    """The configuration at ``path``, or read from stdin for ``-`` (the role's check of a
+    configuration it has not written yet). :raises ConfigError: unreadable or invalid."""
+    if path != "-":
+        return load_config(path)
+    try:
+        raw = json.loads(sys.stdin.read())
+    except ValueError as e:
+        raise ConfigError(f"the configuration on stdin is not valid JSON: {e}") from None
+    return parse_config(raw, "the configuration on stdin")
+
+
 def main(argv: t.Optional[t.Sequence[str]] = None, config_path: t.Optional[str] = None) -> int:
     """Run one command; returns its exit code (README.md)."""
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
@@ -129,7 +155,7 @@ def main(argv: t.Optional[t.Sequence[str]] = None, config_path: t.Optional[str] 
         _say("no configuration file: use --config PATH")
         return RC_CONFIG
     try:
-        config = load_config(path)
+        config = _load(path)
     except ConfigError as e:
         if args.command == "run":
             JsonLog()("error", "config", msg=e.msg)
@@ -140,6 +166,8 @@ def main(argv: t.Optional[t.Sequence[str]] = None, config_path: t.Optional[str] 
         return _print_status(config)
     if args.command == "rescan":
         return _rescan(config, args.timeout)
+    if args.command == "check":
+        return _check(config)
     from .service import Service  # pylint: disable=import-outside-toplevel
     log = JsonLog()
     try:

@@ -23,8 +23,9 @@ from ..sides.s3store import S3Store
 CONCURRENCY = 8
 
 
-def make_store(conn: t.Mapping[str, t.Any]) -> S3Store:
-    """An :class:`S3Store` on a boto3 client for ``conn`` (``config.CONNECTION_KEYS``).
+def make_store(conn: t.Mapping[str, t.Any], max_attempts: int = 5) -> S3Store:
+    """An :class:`S3Store` on a boto3 client for ``conn`` (``config.CONNECTION_KEYS``); each request is
+    tried ``max_attempts`` times (botocore's standard retries) before it fails.
 
     :raises ConfigError: boto3 is missing, the profile is unknown, or
         ``aws_config`` holds a field botocore does not know.
@@ -36,7 +37,7 @@ def make_store(conn: t.Mapping[str, t.Any]) -> S3Store:
     except ImportError:
         raise ConfigError("the Python package boto3 is required by s32s-watch on this host") from None
     params = {"addressing_style": conn.get("addressing_style", "auto"), "request_checksum_calculation": "when_required",
-              "response_checksum_validation": "when_required", "max_attempts": 5, "concurrency": CONCURRENCY}
+              "response_checksum_validation": "when_required", "max_attempts": max_attempts, "concurrency": CONCURRENCY}
     config = client_config(params)
     if conn.get("aws_config"):
         try:

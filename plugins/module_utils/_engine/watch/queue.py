@@ -42,6 +42,22 @@ CREATE TABLE IF NOT EXISTS watches (
     name TEXT PRIMARY KEY, watching INTEGER NOT NULL, error TEXT, retry_at REAL);
 """
 _COLUMNS = "map, relpath, first_event, last_event, due, attempts, dead, reason"
+#: Columns of ``maps`` added after its first version (a queue made by an older service gets them
+#: at the next start): the destination the counters belong to, when they started, the failed
+#: passes, and the current run of failures (``error_scope``: ``rescan`` or ``pass``).
+MAP_COLUMNS_ADDED = (("destination", "TEXT"), ("counted_since", "REAL"),
+                     ("failed_passes", "INTEGER NOT NULL DEFAULT 0"), ("last_error_at", "REAL"),
+                     ("failing_since", "REAL"), ("error_scope", "TEXT"))
+#: ``error_scope`` of a failed full rescan: only a clean rescan clears it.
+RESCAN_SCOPE = "rescan"
+#: ``error_scope`` of a failed targeted pass.
+PASS_SCOPE = "pass"
+
+
+def destination_of(endpoint: str, location: t.Any) -> str:
+    """What a map's counters belong to: the endpoint (``''``: AWS) and ``s3://bucket/prefix/``.
+    A map whose ``s3`` or endpoint changes starts new counters (:meth:`Queue.claim`)."""
+    return f"{endpoint} {location}".strip()
 
 
 def queue_path(state_dir: str) -> str:
@@ -76,6 +92,10 @@ class Queue:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(maps)")}
+        for column, decl in MAP_COLUMNS_ADDED:
+            if column not in have:
+                self._db.execute(f"ALTER TABLE maps ADD COLUMN {column} {decl}")
 
     def close(self) -> None:
         """Close the file (the WAL is checkpointed)."""
@@ -150,17 +170,59 @@ class Queue:
     def record(self, map_name: str, *, sent: int = 0, deleted: int = 0, failed: int = 0,
                error: t.Optional[str] = None, scanned: bool = False, success: bool = False,
                now: t.Optional[float] = None) -> None:
-        """Add to a map's counters and set its ``last_error`` (``None``: a clean
-        pass); ``scanned``: a full rescan ended now; ``success``: it was clean."""
+        """Add to a map's counters after a pass; ``scanned``: it was a full rescan (it ended now),
+        ``success``: a clean one.
+
+        ``error`` (one line): the pass failed, could not run or was refused: it becomes
+        ``last_error`` (at ``now``), counts one failed pass and starts ``failing_since`` unless a
+        failure is already current. ``None`` (a clean pass) clears them, except that a clean
+        targeted pass leaves the failure of a rescan (it proves neither the listing nor the gate
+        of the whole map): only a clean rescan clears that.
+        """
         now = time.time() if now is None else now
         with self._lock:
-            self._db.execute("INSERT OR IGNORE INTO maps (name) VALUES (?)", (map_name,))
-            self._db.execute("UPDATE maps SET sent=sent+?, deleted=deleted+?, failed=failed+?, last_error=? "
-                             "WHERE name=?", (sent, deleted, failed, error, map_name))
-            if scanned:
-                self._db.execute("UPDATE maps SET last_scan=? WHERE name=?", (now, map_name))
-            if success:
-                self._db.execute("UPDATE maps SET last_success=? WHERE name=?", (now, map_name))
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("INSERT OR IGNORE INTO maps (name, counted_since) VALUES (?, ?)", (map_name, now))
+                self._db.execute("UPDATE maps SET sent=sent+?, deleted=deleted+?, failed=failed+? WHERE name=?",
+                                 (sent, deleted, failed, map_name))
+                if error is not None:
+                    self._db.execute("UPDATE maps SET failed_passes=failed_passes+1, last_error=?, last_error_at=?, "
+                                     "failing_since=COALESCE(failing_since, ?), error_scope=? WHERE name=?",
+                                     (error, now, now, RESCAN_SCOPE if scanned else PASS_SCOPE, map_name))
+                else:
+                    self._db.execute("UPDATE maps SET last_error=NULL, last_error_at=NULL, failing_since=NULL, "
+                                     "error_scope=NULL WHERE name=? AND (? OR error_scope IS NULL OR error_scope!=?)",
+                                     (map_name, int(scanned), RESCAN_SCOPE))
+                if scanned:
+                    self._db.execute("UPDATE maps SET last_scan=? WHERE name=?", (now, map_name))
+                if success:
+                    self._db.execute("UPDATE maps SET last_success=? WHERE name=?", (now, map_name))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def claim(self, map_name: str, destination: str, now: t.Optional[float] = None) -> t.Optional[str]:
+        """Make a map's counters those of ``destination`` (:func:`destination_of`): when they were
+        counted for another one, they start again (zeros, no scan, no error, ``counted_since``
+        ``now``); returns that other destination, else ``None``. Counters of a queue made before
+        destinations were recorded are kept and claimed as they are."""
+        now = time.time() if now is None else now
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT destination FROM maps WHERE name=?", (map_name,)).fetchone()
+                previous = row[0] if row is not None else None
+                if row is not None and previous not in (None, destination):
+                    self._db.execute("DELETE FROM maps WHERE name=?", (map_name,))
+                self._db.execute("INSERT OR IGNORE INTO maps (name, counted_since) VALUES (?, ?)", (map_name, now))
+                self._db.execute("UPDATE maps SET destination=? WHERE name=?", (destination, map_name))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return previous if previous not in (None, destination) else None
 
     # -- live watches (watches.py) ---------------------------------------------
     def record_watch(self, map_name: str, watching: bool, error: t.Optional[str] = None,
@@ -213,4 +275,4 @@ def open_readonly(state_dir: str) -> t.Optional[sqlite3.Connection]:
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
 
 
-__all__ = ["Queue", "queue_path", "open_readonly", "FILE_NAME"]
+__all__ = ["Queue", "queue_path", "open_readonly", "destination_of", "FILE_NAME", "MAP_COLUMNS_ADDED"]

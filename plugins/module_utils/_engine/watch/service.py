@@ -78,8 +78,11 @@ class Service:
         store = make_store(self.config.connection)
         options = sync_options(self.config)
         endpoint = self.config.connection.get("endpoint_url") or ""
-        return [MapWorker(m, queue, store, options, endpoint, self.config.rescan_interval_s, self.log, self.stop,
-                          self.ensure_watch, two_way=m.name in self.config.two_way) for m in self.config.maps]
+        workers = [MapWorker(m, queue, store, options, endpoint, self.config.rescan_interval_s, self.log, self.stop,
+                             self.ensure_watch, two_way=m.name in self.config.two_way) for m in self.config.maps]
+        for worker in workers:
+            worker.claim_destination()
+        return workers
 
     # -- run -----------------------------------------------------------------
     def run(self) -> int:

@@ -31,7 +31,7 @@ from ..paths import local_path
 from ..sides.s3store import S3Store
 from . import rules
 from .passes import MAP_PROBLEM, REFUSED, Outcome, run_pass
-from .queue import Queue
+from .queue import Queue, destination_of
 from .renames import copy_renamed
 from .two_way_pass import run_two_way
 
@@ -75,6 +75,14 @@ class MapWorker(threading.Thread):
         self.scans_started = 0
         self.last_finished = 0
         self.last_scan_ok = False
+
+    def claim_destination(self) -> None:
+        """Before the first pass: the map's counters are those of its current ``s3`` and endpoint
+        (``Queue.claim``); a map pointed elsewhere since the last run starts new ones, logged."""
+        previous = self.queue.claim(self.map.name, destination_of(self.endpoint, self.map.s3))
+        if previous is not None:
+            self.log("info", "destination_changed", map=self.map.name, s3=str(self.map.s3), previous=previous,
+                     msg="the map sends to another destination: its counters start again")
 
     # -- called from other threads -------------------------------------------
     def mark(self, relpath: str, now: float) -> None:
@@ -217,8 +225,7 @@ class MapWorker(threading.Thread):
         name = self.map.name
         ok = False
         if outcome.problem == MAP_PROBLEM:
-            self.queue.record(name, error=outcome.error, scanned=True, now=now)
-            self._map_problem(t.cast(str, outcome.error))
+            self._map_problem(t.cast(str, outcome.error), scanned=True, now=now)
             self.rescan_now = True  # again once the backoff is over
         elif outcome.problem == REFUSED:
             self.map_failures = 0
@@ -240,11 +247,12 @@ class MapWorker(threading.Thread):
         self.last_finished = index
         return ok
 
-    def _map_problem(self, error: str) -> None:
+    def _map_problem(self, error: str, scanned: bool = False, now: t.Optional[float] = None) -> None:
+        """The pass could not run (store, credentials, lock, watched directory): one failed pass, then back off."""
         self.map_failures += 1
         delay = rules.backoff(self.map_failures, self.timing, self.queue.rand())
         self.backoff_until = time.time() + delay
-        self.queue.record(self.map.name, error=error)
+        self.queue.record(self.map.name, error=error, scanned=scanned, now=now)
         self.log("error", "map_problem", map=self.map.name, retry_in_s=round(delay, 3), msg=error)
 
     def _log_done(self, outcome: Outcome) -> None:

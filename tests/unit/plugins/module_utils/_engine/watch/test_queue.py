@@ -4,12 +4,16 @@
 
 from __future__ import annotations
 
+import calendar
 import os
 import stat
 import time
 
 from ansible_collections.s32s.sync.plugins.module_utils._engine.watch import lockfile, rules
-from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.queue import Queue, queue_path
+import sqlite3
+
+from ansible_collections.s32s.sync.plugins.module_utils._engine.config.maps import S3Location
+from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.queue import Queue, destination_of, queue_path
 from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.rules import Timing
 from ansible_collections.s32s.sync.plugins.module_utils._engine.watch.status import read_status, status_of
 
@@ -46,10 +50,11 @@ def test_ready_takes_the_settled_oldest_first_up_to_a_limit(tmp_path):
 def test_status_before_the_first_run_and_after_some_work(tmp_path):
     state = str(tmp_path)
     empty = read_status(state, ["site"])
-    assert empty == {"running": False, "maps": [{"name": "site", "queue_depth": 0, "last_scan": None,
-                                                 "last_success": None, "sent": 0, "deleted": 0, "failed": 0,
-                                                 "dead_letters": [], "last_error": None, "watching": False,
-                                                 "watch_error": None, "watch_retry_at": None}]}
+    assert empty == {"running": False, "pid": None, "started_at": None, "maps": [{
+        "name": "site", "queue_depth": 0, "last_scan": None, "last_success": None, "sent": 0, "deleted": 0,
+        "failed": 0, "failed_passes": 0, "dead_letters": [], "last_error": None, "last_error_at": None,
+        "failing_since": None, "counted_since": None, "watching": False, "watch_error": None,
+        "watch_retry_at": None}]}
     queue = Queue(state, T)
     queue.mark_many("site", {"a": 1.0, "bad": 1.0})
     queue.update("site", lambda e: rules.after_failure(e, 2.0, "cannot be read: Permission denied",
@@ -70,12 +75,16 @@ def test_status_says_whether_the_service_runs(tmp_path):
     lock = lockfile.ServiceLock(state, lockfile.SERVICE)
     assert lock.try_acquire()
     try:
-        assert read_status(state, ["m"])["running"] is True
+        doc = read_status(state, ["m"])
+        assert doc["running"] is True and doc["pid"] == os.getpid()
+        assert abs(time.time() - calendar.timegm(time.strptime(doc["started_at"][:19], "%Y-%m-%dT%H:%M:%S"))) < 5
         assert lockfile.holder(state) == (os.getpid(), lockfile.SERVICE)
         assert not lockfile.ServiceLock(state, lockfile.ONE_SHOT).try_acquire()
     finally:
         lock.release()
-    assert read_status(state, ["m"])["running"] is False and lockfile.holder(state) is None
+    stopped = read_status(state, ["m"])
+    assert stopped["running"] is False and stopped["pid"] is None and stopped["started_at"] is None
+    assert lockfile.holder(state) is None
 
 
 def test_rescan_requests_wait_then_carry_their_outcome(tmp_path):
@@ -96,3 +105,76 @@ def test_status_of_a_configuration_file(tmp_path):
     (tmp_path / "state").mkdir()
     Queue(str(tmp_path / "state"), T).record("a", sent=2)
     assert [(m["name"], m["sent"]) for m in status_of(str(config))["maps"]] == [("a", 2)]
+
+
+def _map(state, name="site", destination=None):
+    return read_status(state, [name], {name: destination} if destination else None)["maps"][0]
+
+
+def test_a_failure_is_timed_counted_and_current_until_a_clean_pass(tmp_path):
+    """last_error with its time, failing_since (the first failure of the current run), failed_passes;
+    a clean targeted pass clears the failure of a targeted pass, not that of a rescan."""
+    state = str(tmp_path)
+    queue = Queue(state, T)
+    queue.record("site", error="listing s3://b/site/ failed: SignatureDoesNotMatch: the secret key is wrong",
+                 scanned=True, now=1000.0)
+    queue.record("site", error="listing s3://b/site/ failed: again", now=1010.0)
+    site = _map(state)
+    assert site["failed_passes"] == 2 and site["failed"] == 0  # passes, not attempts of a path
+    assert site["last_error"] == "listing s3://b/site/ failed: again"
+    assert site["last_error_at"] == "1970-01-01T00:16:50.000Z" and site["failing_since"] == "1970-01-01T00:16:40.000Z"
+    assert site["last_scan"] == "1970-01-01T00:16:40.000Z" and site["last_success"] is None
+    queue.record("site", sent=1, now=1020.0)  # a clean targeted pass after a failed one: cleared
+    assert _map(state)["last_error"] is None and _map(state)["failing_since"] is None
+    queue.record("site", error="the source is empty", scanned=True, now=1030.0)
+    queue.record("site", sent=1, now=1040.0)  # a clean targeted pass proves nothing of the whole map
+    site = _map(state)
+    assert site["last_error"] == "the source is empty" and site["failing_since"] == "1970-01-01T00:17:10.000Z"
+    queue.record("site", scanned=True, success=True, now=1050.0)
+    site = _map(state)
+    assert (site["last_error"], site["last_error_at"], site["failing_since"]) == (None, None, None)
+    assert site["failed_passes"] == 3 and site["sent"] == 2 and site["last_success"] == "1970-01-01T00:17:30.000Z"
+
+
+def test_counters_belong_to_the_destination_of_the_map(tmp_path):
+    """A map pointed at another bucket or prefix (or endpoint) starts new counters; the status
+    never shows the old destination's counts as the new one's, even before the service restarts."""
+    state = str(tmp_path)
+    old, new = destination_of("", S3Location("bkt", "site")), destination_of("", S3Location("other", "site"))
+    assert old == "s3://bkt/site/" and destination_of("http://h:9", S3Location("b", "")) == "http://h:9 s3://b/"
+    queue = Queue(state, T)
+    assert queue.claim("site", old, now=100.0) is None
+    queue.record("site", sent=4, deleted=1, failed=2, scanned=True, success=True, now=200.0)
+    queue.record("site", error="boom", now=300.0)
+    assert queue.claim("site", old, now=400.0) is None  # the same destination: kept
+    assert _map(state, destination=old)["sent"] == 4 and _map(state, destination=old)["counted_since"]
+    assert _map(state, destination=new)["sent"] == 0  # the config changed, the service not restarted yet
+    assert _map(state, destination=new)["last_error"] is None and _map(state, destination=new)["last_success"] is None
+    assert queue.claim("site", new, now=500.0) == old
+    site = _map(state, destination=new)
+    assert (site["sent"], site["deleted"], site["failed"], site["failed_passes"]) == (0, 0, 0, 0)
+    assert (site["last_scan"], site["last_success"], site["last_error"]) == (None, None, None)
+    assert site["counted_since"] == "1970-01-01T00:08:20.000Z"
+
+
+def test_a_queue_of_an_older_service_is_read_and_upgraded(tmp_path):
+    """maps without the new columns: status reads it (defaults), a service adds them and keeps
+    the counters, claiming them for its destination."""
+    state = str(tmp_path)
+    db = sqlite3.connect(queue_path(state))
+    db.executescript("CREATE TABLE dirty (map TEXT NOT NULL, relpath TEXT NOT NULL, first_event REAL NOT NULL, "
+                     "last_event REAL NOT NULL, due REAL NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, "
+                     "dead INTEGER NOT NULL DEFAULT 0, reason TEXT NOT NULL DEFAULT '', PRIMARY KEY (map, relpath));"
+                     "CREATE TABLE maps (name TEXT PRIMARY KEY, last_scan REAL, last_success REAL, "
+                     "sent INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0, "
+                     "failed INTEGER NOT NULL DEFAULT 0, last_error TEXT);"
+                     "INSERT INTO maps (name, sent, last_error) VALUES ('site', 7, 'old error');")
+    db.commit()
+    db.close()
+    site = _map(state, destination="s3://b/site/")
+    assert site["sent"] == 7 and site["last_error"] == "old error" and site["failed_passes"] == 0
+    queue = Queue(state, T)
+    assert queue.claim("site", "s3://b/site/") is None
+    queue.record("site", error="new error", now=10.0)
+    site = _map(state, destination="s3://b/site/")
+    assert site["sent"] == 7 and site["failed_passes"] == 1 and site["failing_since"] == "1970-01-01T00:00:10.000Z"
