@@ -10,9 +10,10 @@ module: s32s_watch_info
 short_description: Status of the s32s-watch service (continuous sync) on the host
 version_added: 0.2.0
 description:
-  - Runs C(<install_dir>/bin/s32s-watch status) on the managed host and returns its document - per map the queue
-    depth, the last scan and the last success, what was sent, deleted and failed, the dead letters (paths that
-    failed every attempt and wait for the next rescan), and whether the live watch of its directory works.
+  - Runs C(<install_dir>/bin/s32s-watch status) on the managed host and returns its document - whether the service
+    runs, and per map the queue depth, the last scan and the last success, what was sent, deleted and failed, the
+    dead letters (paths that failed every attempt and wait for the next rescan), the current failure (since when,
+    the latest error and when), and whether the live watch of its directory works.
   - The service is installed by the role C(s32s.sync.watch). The command reads the service's state directory, so
     it reports whether the service is running or not.
   - Changes nothing; runs in check mode too.
@@ -58,6 +59,15 @@ EXAMPLES = r"""
     that: watch.maps | map(attribute='dead_letters') | flatten | length == 0
     fail_msg: "{{ watch.maps | map(attribute='dead_letters') | flatten | map(attribute='path') | join(', ') }}"
 
+- name: Fail when the service is stopped or a map keeps failing (wrong credentials, missing bucket...)
+  ansible.builtin.assert:
+    that:
+      - watch.running
+      - watch.maps | selectattr('last_error') | list | length == 0
+    fail_msg: >-
+      {{ 'the service is not running; ' if not watch.running else '' }}{{ watch.maps | selectattr('last_error')
+      | map(attribute='last_error') | join('; ') }}
+
 - name: Fail when a directory is not watched (its changes would wait for the next rescan)
   ansible.builtin.assert:
     that: watch.maps | rejectattr('watching') | list | length == 0
@@ -75,9 +85,19 @@ EXAMPLES = r"""
 
 RETURN = r"""
 running:
-  description: Whether the service runs (it holds the lock of its state directory).
+  description:
+    - Whether the service runs (it holds the lock of its state directory). V(false) when it is stopped, crashed or
+      was never started - then nothing is sent, whatever the counters say.
   returned: always
   type: bool
+pid:
+  description: The process id of the running service, or null when it does not run.
+  returned: always
+  type: int
+started_at:
+  description: When the running service started (ISO 8601, UTC), or null when it does not run.
+  returned: always
+  type: str
 maps:
   description: One entry per map of the service's configuration, as C(s32s-watch status) prints it.
   returned: always
@@ -101,19 +121,49 @@ maps:
       type: str
       returned: always
     sent:
-      description: Objects uploaded since the state directory was created.
+      description:
+        - Objects uploaded to the map's current destination (since RV(maps[].counted_since)).
+        - The counters V(sent), V(deleted), V(failed) and V(failed_passes), and the times of the scans and errors,
+          belong to the map's destination - its C(s3) and the endpoint - and start again when it changes.
       type: int
       returned: always
     deleted:
-      description: Objects deleted since the state directory was created.
+      description: Objects deleted from the map's current destination (since RV(maps[].counted_since)).
       type: int
       returned: always
     failed:
-      description: Attempts that failed since the state directory was created.
+      description: Failed attempts of paths (a file that could not be read or sent), since RV(maps[].counted_since).
       type: int
       returned: always
+    failed_passes:
+      description:
+        - Passes of the map (rescans and the passes of changed paths) that failed, could not run (credentials or
+          listing refused, endpoint unreachable, watched directory missing) or were refused by the safety gate,
+          since RV(maps[].counted_since).
+      type: int
+      returned: always
+    counted_since:
+      description:
+        - When the counters started - the first pass to the map's current destination (ISO 8601, UTC); null
+          before it, and for counters kept from a service older than this field.
+      type: str
+      returned: always
     last_error:
-      description: Why the last pass of the map failed or was refused, or null after a clean pass.
+      description:
+        - Why the latest pass of the map failed, could not run or was refused (one line, never a credential), or
+          null once a clean pass followed. A failed full rescan is cleared by a clean rescan only.
+      type: str
+      returned: always
+      sample: "map 'site': listing s3://example-bucket/site/ failed: SignatureDoesNotMatch: the secret key is wrong"
+    last_error_at:
+      description: When RV(maps[].last_error) happened (ISO 8601, UTC), or null.
+      type: str
+      returned: always
+    failing_since:
+      description:
+        - When the current run of failures began - the first failed pass not followed by a clean one (ISO 8601,
+          UTC) - or null while the map works. C(playbooks/watch.yml --tags watch_status) shows it after
+          C(FAILING since), followed by RV(maps[].last_error).
       type: str
       returned: always
     watching:
@@ -157,12 +207,16 @@ maps:
   sample:
     - name: site
       last_error: null
+      last_error_at: null
+      failing_since: null
       queue_depth: 0
       last_scan: "2026-12-03T10:00:00Z"
       last_success: "2026-12-03T10:04:12Z"
       sent: 42
       deleted: 0
       failed: 1
+      failed_passes: 0
+      counted_since: "2026-12-01T08:00:00Z"
       dead_letters: [{path: private/key.pem, reason: "Permission denied"}]
       watching: true
       watch_error: null
