@@ -312,8 +312,10 @@ def test_changes_made_while_stopped_are_caught_at_start(keeping):
 def test_the_command_line(keeping, tmp_path):
     doc = keeping.cli_status()
     assert doc['running'] is True and [m['name'] for m in doc['maps']] == list(KEEPING_MAPS)
+    assert set(doc) == {'running', 'pid', 'started_at', 'maps'} and doc['pid'] == keeping.proc.pid
     assert set(doc['maps'][0]) == {'name', 'queue_depth', 'last_scan', 'last_success', 'sent', 'deleted', 'failed',
-                                   'dead_letters', 'last_error', 'watching', 'watch_error', 'watch_retry_at'}
+                                   'failed_passes', 'dead_letters', 'last_error', 'last_error_at', 'failing_since',
+                                   'counted_since', 'watching', 'watch_error', 'watch_retry_at'}
     assert all(m['watching'] is True and m['watch_error'] is None for m in doc['maps'])
     second = keeping.cli('run', timeout=60)
     assert second.returncode == 5 and 'another s32s-watch service runs' in second.stderr
