@@ -476,9 +476,10 @@ CHECK_TASK = "s32s.sync.watch : The service can list every map's destination"
 
 
 def test_the_check_fails_the_play_on_refused_credentials_or_a_missing_bucket(store, tmp_path, ansible_env):
-    """One ListObjectsV2 per map before the configuration is written; refused credentials or a
-    missing bucket fail the play (in check mode too) with the map and the reason, leave the
-    configuration as it was, and show no credential (the Runner checks every output)."""
+    """One ListObjectsV2 per map before the configuration is written (on a fresh host right after the
+    code is installed, else before any change); refused credentials or a missing bucket fail the play
+    (in check mode too) with the map and the reason, leave the installed host as it was, and show no
+    credential (the Runner checks every output)."""
     tmp = str(tmp_path)
     maps = [{'name': 'site', 's3': '%s/site' % store.bucket, 'master': os.path.join(tmp, 'master')}]
     host = Host(tmp, ansible_env, watch_maps=maps, watch_endpoint_url=store.endpoint_url,
@@ -503,7 +504,9 @@ def test_the_check_fails_the_play_on_refused_credentials_or_a_missing_bucket(sto
     proc = host.run(fails=True, **{'watch_' + k: v for k, v in wrong.items()})
     assert "map 'site': listing s3://%s/site/ failed: " % store.bucket in proc.stdout, proc.stdout[-3000:]
     assert reason in proc.stdout
-    assert CONFIG_TASK not in task_names_of(proc.stdout)  # stopped before the configuration task
+    # checked with the installed service before any change: neither code nor configuration was touched
+    # (no restart left pending), and the play stopped there
+    assert not {CONFIG_TASK, 's32s.sync.watch : Install the engine'} & set(task_names_of(proc.stdout))
     with open(config_path, 'rb') as f:
         assert f.read() == config
 
