@@ -48,8 +48,10 @@ def test_examples_run(module, moto_s3, rclone_s3, ansible_env, tmp_path):
     put(s3, 'spam/foo/maps/map.json', json.dumps(maps))
     put(s3, 'www/site/index.html', b'<h1>example</h1>')
     put(s3, 'data/a.txt', b'a')
-    status = {'running': True, 'maps': [{'name': 'site', 'queue_depth': 0, 'last_scan': None, 'last_success': None,
-                                         'sent': 1, 'deleted': 0, 'failed': 0, 'dead_letters': [], 'last_error': None}]}
+    status = {'running': True, 'pid': 4242, 'started_at': '2026-12-03T09:30:00.000Z', 'maps': [{
+        'name': 'site', 'queue_depth': 0, 'last_scan': None, 'last_success': None, 'sent': 1, 'deleted': 0, 'failed': 0,
+        'failed_passes': 0, 'dead_letters': [], 'last_error': None, 'last_error_at': None, 'failing_since': None,
+        'counted_since': None, 'watching': True, 'watch_error': None, 'watch_retry_at': None}]}
     watch_installs = {p: fake_watch_install(str(tmp_path / p.strip('/').replace('/', '-')), json.dumps(status))
                       for p in ('/opt/s32s-watch', '/srv/s32s-watch')}
     owner = 'www-data' if _user_exists('www-data') else pwd.getpwuid(os.getuid()).pw_name
