@@ -50,7 +50,8 @@ def refused_credentials(s3):
     fault lasts until the test's faults are cleared)."""
     if s3.enforces_auth:
         return {'secret_key': 'wrong-' + s3.secret_key}, 'SignatureDoesNotMatch: the secret key is wrong'
-    s3.fail(status=403, times=10 ** 9, where=lambda req: 'Credential=AKREFUSED/' in req.headers.get('authorization', ''))
+    s3.fail(status=403, times=10 ** 9,
+            where=lambda req: 'Credential=AKREFUSED/' in req.headers.get('authorization', ''))
     return {'access_key': 'AKREFUSED'}, 'AccessDenied'
 
 

@@ -75,7 +75,8 @@ def test_refused_credentials_are_a_current_failure_in_status_and_summary(server,
         assert messages[SERVICE] == ['s32s-watch running (pid %d, since %s)' % (host.proc.pid, doc['started_at'])]
         [line] = messages[SUMMARY]
         # the rescan's listing of site/, or the targeted pass's of site/a.txt
-        assert "; FAILING since %s: map 'site': listing s3://%s/site/" % (site['failing_since'], server.bucket) in line, line
+        failing = "; FAILING since %s: map 'site': listing s3://%s/site/" % (site['failing_since'], server.bucket)
+        assert failing in line, line
         assert reason in line and 'failed pass(es)' in line and 'NOT WATCHED' not in line, line
     finally:
         assert host.stop() == 0
