@@ -198,8 +198,8 @@ def test_role_messages_say_what_happened(s3, tmp_path, ansible_env):
         ([play(['pull_msg'], 'pull', defaults, role_vars={'pull_mode': '0600'}),
           play(['sh1'], 'share', defaults),
           play(['sh1', 'sh2'], 'share', defaults, post_tasks=[{
-              'name': 'Delete c.txt', 'ansible.builtin.file': {'path': os.path.join(root['sh1'], 'c.txt'),
-                                                                'state': 'absent'},
+              'name': 'Delete c.txt',
+              'ansible.builtin.file': {'path': os.path.join(root['sh1'], 'c.txt'), 'state': 'absent'},
               'when': "inventory_hostname == 'sh1'"}]),
           play(['sh1'], 'share', defaults)], ()),
     ]
@@ -225,7 +225,7 @@ def test_role_messages_say_what_happened(s3, tmp_path, ansible_env):
            'already in sync;' in shown[2][0]
     assert [r['changed'] for r in results_of(results, PULL, 'pull_msg')] == [True, True, True]
     # a bad mode is refused before the module runs, by the names of the role's variables
-    [(refused, _)] = msgs('The modes are quoted octal strings', 'pull_badmode')
+    [(refused, _unused)] = msgs('The modes are quoted octal strings', 'pull_badmode')
     assert refused.startswith("pull_mode must be a quoted octal mode like '0644'") and 'got 644;' in refused
     assert 'pull_directory_mode must be a quoted octal mode' in refused and refused.endswith('got "rwx"')
     # (the play ignores errors, so the module ran too and refused the mode as well: nothing written)
