@@ -103,6 +103,25 @@ def layer(entries: t.Iterable[Mapping[str, t.Any]], names: Mapping[str, str]) ->
     return out
 
 
+#: The options that name an identity: they come together from one source, never mixed across sources.
+CREDENTIAL_OPTIONS = frozenset(("access_key", "secret_key", "session_token", "profile"))
+
+
+def without_credentials_if_set(args: Mapping[str, t.Any], defaults: Mapping[str, t.Any],
+                               names: Mapping[str, str]) -> dict[str, t.Any]:
+    """``defaults`` without its credential options when ``args`` already hold one.
+
+    A profile set on a task (or a role variable) with keys in ``module_defaults``, or keys on the task
+    with a session token in ``module_defaults``, would otherwise reach the module mixed: amazon.aws then
+    refuses a profile with keys, or signs with one identity's keys and another's token. The identity
+    comes whole from the highest source that names one (task, then this collection's defaults, then
+    ``group/aws``); other options still fall through one by one.
+    """
+    if not any(names.get(name, name) in CREDENTIAL_OPTIONS for name in args):
+        return dict(defaults)
+    return {name: value for name, value in defaults.items() if names.get(name, name) not in CREDENTIAL_OPTIONS}
+
+
 def merge_beneath(task_args: Mapping[str, t.Any], defaults: Mapping[str, t.Any],
                   names: Mapping[str, str], *, any_option: bool = False) -> dict[str, t.Any]:
     """``task_args`` plus each entry of ``defaults`` that the task does not set itself.
@@ -158,7 +177,8 @@ class AwsGroupDefaultsAction(ActionBase):
         aws = layer((self._as_dict(entry, "group/aws") for entry in aws_group_entries(self._task.module_defaults)),
                     names)
         task_args = dict(self._task.args)
-        with_defaults = merge_beneath(merge_beneath(task_args, own, names, any_option=True), aws, names)
+        with_own = merge_beneath(task_args, without_credentials_if_set(task_args, own, names), names, any_option=True)
+        with_defaults = merge_beneath(with_own, without_credentials_if_set(with_own, aws, names), names)
         added = {name: value for name, value in with_defaults.items() if name not in task_args}
         if not added:
             return task_args

@@ -138,7 +138,26 @@ def test_an_omitted_argument_falls_through_to_module_defaults():
     plugin = action({'s3': 'b/p', 'concurrency': 4}, defaults, variables)
     assert plugin._with_aws_group_defaults(variables) == {
         's3': 'b/p', 'concurrency': 4, 'delete': False, 'max_delete': '0', 'aws_access_key_id': 'OURS',
-        'region': 'pull', 'profile': 'p'}
+        'region': 'pull'}  # no profile from group/aws beside our group's key: an identity is never mixed
+
+
+@pytest.mark.parametrize('task_args, defaults, expected', [
+    # a profile on the task (a role's push_profile), keys in our group: the profile alone
+    ({'profile': 'good'}, [{'group/s32s.sync.s32s': {'access_key': 'AK', 'secret_key': 'SK', 'delete': False}}],
+     {'profile': 'good', 'delete': False}),
+    # keys on the task, a session token in our group or group/aws: the keys alone
+    ({'aws_access_key_id': 'AK', 'secret_key': 'SK'},
+     [{'group/s32s.sync.s32s': {'session_token': 'OTHER'}, 'group/aws': {'aws_session_token': 'X', 'region': 'r'}}],
+     {'aws_access_key_id': 'AK', 'secret_key': 'SK', 'region': 'r'}),
+    # nothing on the task: the identity of our group, none of group/aws's
+    ({}, [{'group/s32s.sync.s32s': {'profile': 'ours'}, 'group/aws': {'access_key': 'A', 'secret_key': 'S'}}],
+     {'profile': 'ours'}),
+    # no identity above: group/aws gives its whole identity
+    ({}, [{'group/aws': {'access_key': 'A', 'secret_key': 'S', 'session_token': 'T'}}],
+     {'access_key': 'A', 'secret_key': 'S', 'session_token': 'T'}),
+])
+def test_an_identity_comes_whole_from_one_source(task_args, defaults, expected):
+    assert action(task_args, defaults)._with_aws_group_defaults({}) == expected
 
 
 def test_a_group_aws_that_is_no_dictionary_fails():
