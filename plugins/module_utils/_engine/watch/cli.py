@@ -129,7 +129,7 @@ def _check(config: WatchConfig) -> int:
         maps = check_maps(config)
     except ConfigError as e:
         _say(e.msg)
-        return RC_CONFIG
+        return RC_FAILED  # the check ran: 2 stays "usage" (an older s32s-watch without ``check``)
     ok = all(m["ok"] for m in maps)
     sys.stdout.write(json.dumps({"ok": ok, "maps": maps}, indent=2) + "\n")
     return RC_OK if ok else RC_FAILED
@@ -161,7 +161,9 @@ def main(argv: t.Optional[t.Sequence[str]] = None, config_path: t.Optional[str] 
             JsonLog()("error", "config", msg=e.msg)
         else:
             _say(e.msg)
-        return RC_CONFIG
+        # ``check`` judges a configuration: an invalid one fails it (1); 2 stays "usage", which an
+        # older s32s-watch without ``check`` answers, so the role can tell the two apart.
+        return RC_FAILED if args.command == "check" else RC_CONFIG
     if args.command == "status":
         return _print_status(config)
     if args.command == "rescan":
