@@ -58,10 +58,16 @@ class Entry:
         return f"Entry({self.relpath!r}, size={self.size}, etag={self.etag!r})"
 
 
+#: One int object per distinct mode, uid and gid of a run: a tree of 100,000 files holds a handful
+#: of them (0o644, 1000...), which Python does not cache above 256 (28 bytes each per file otherwise).
+_SMALL_INTS: dict[int, int] = {}
+
+
 def local_entry(relpath: str, st: t.Any) -> Entry:
     """The :class:`Entry` of a local file from its ``os.stat_result`` (size, times, inode, mode, owner)."""
-    return Entry(relpath, st.st_size, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino, st.st_mode & 0o7777,
-                 st.st_uid, st.st_gid)
+    perm, shared = st.st_mode & 0o7777, _SMALL_INTS.setdefault
+    return Entry(relpath, st.st_size, st.st_mtime_ns, None, st.st_ctime_ns, st.st_ino, shared(perm, perm),
+                 shared(st.st_uid, st.st_uid), shared(st.st_gid, st.st_gid))
 
 
 class Tree:
