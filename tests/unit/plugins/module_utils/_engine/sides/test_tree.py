@@ -15,7 +15,8 @@ def test_local_entries_share_one_int_per_mode_and_owner(tmp_path):
         path.write_bytes(b'x')
         os.chmod(path, 0o644)
         st = os.stat(path)
-        st = os.stat_result((st.st_mode, st.st_ino, st.st_dev, st.st_nlink, int('1007'), int('1008')) + tuple(st)[6:])  # new ints
+        owners = (int('1007'), int('1008'))  # new int objects on each pass
+        st = os.stat_result((st.st_mode, st.st_ino, st.st_dev, st.st_nlink) + owners + tuple(st)[6:])
         entries.append(local_entry(name, st))
     first, second = entries
     assert (first.perm, first.uid, first.gid) == (0o644, 1007, 1008)
